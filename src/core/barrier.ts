@@ -1,0 +1,189 @@
+// The barrier: authenticated encryption of every stored secret under a keyring of terms.
+// A record is `version ‖ term ‖ nonce ‖ ciphertext+tag`; its additional data binds it to its
+// location, version and term, so a record copied to another row fails to decrypt.
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { randomBytes } from 'node:crypto';
+import { BarrierIntegrityError, SealedError } from '../errors';
+
+/** Record format version. Bumped only if the layout changes. */
+const RECORD_VERSION = 1;
+const HEADER_BYTES = 1 + 4;
+const NONCE_BYTES = 24;
+const KEY_BYTES = 32;
+const TAG_BYTES = 16;
+const encoder = new TextEncoder();
+
+/** One data key of the keyring. */
+export interface KeyTerm {
+  term: number;
+  key: Uint8Array;
+  installedAtMs: number;
+}
+
+/** The decrypted keyring: data keys by term, plus a seed for purpose-bound sub-keys. */
+export interface Keyring {
+  activeTerm: number;
+  terms: KeyTerm[];
+  /** Seed for HKDF sub-keys (token hashing, audit HMAC): stable across `sys/rotate`. */
+  derivationSeed: Uint8Array;
+}
+
+/** Fills `bytes` with zeros; used on seal for every key we hold. */
+export function zeroize(bytes: Uint8Array | undefined): void {
+  bytes?.fill(0);
+}
+
+/** Encrypts `plaintext` under `key` with the record layout, bound to `location`. Exposed for the keyring itself. */
+export function sealRecord(key: Uint8Array, term: number, location: string, plaintext: Uint8Array): Uint8Array {
+  const header = new Uint8Array(HEADER_BYTES);
+  header[0] = RECORD_VERSION;
+  new DataView(header.buffer).setUint32(1, term);
+  const nonce = randomBytes(NONCE_BYTES);
+  const ciphertext = xchacha20poly1305(key, nonce, additionalData(location, header)).encrypt(plaintext);
+  const out = new Uint8Array(HEADER_BYTES + NONCE_BYTES + ciphertext.length);
+  out.set(header, 0);
+  out.set(nonce, HEADER_BYTES);
+  out.set(ciphertext, HEADER_BYTES + NONCE_BYTES);
+  return out;
+}
+
+/** Reads the term a record was written under, without decrypting it. */
+export function recordTerm(record: Uint8Array, location: string): number {
+  if (record.length < HEADER_BYTES + NONCE_BYTES + TAG_BYTES || record[0] !== RECORD_VERSION) throw new BarrierIntegrityError(location);
+  return new DataView(record.buffer, record.byteOffset, record.byteLength).getUint32(1);
+}
+
+/** Decrypts a record written by `sealRecord`; throws BarrierIntegrityError if anything does not authenticate. */
+export function openRecord(key: Uint8Array, location: string, record: Uint8Array): Uint8Array {
+  recordTerm(record, location);
+  const header = record.subarray(0, HEADER_BYTES);
+  const nonce = record.subarray(HEADER_BYTES, HEADER_BYTES + NONCE_BYTES);
+  const ciphertext = record.subarray(HEADER_BYTES + NONCE_BYTES);
+  try {
+    return xchacha20poly1305(key, nonce, additionalData(location, header)).decrypt(ciphertext);
+  } catch {
+    throw new BarrierIntegrityError(location);
+  }
+}
+
+function additionalData(location: string, header: Uint8Array): Uint8Array {
+  const loc = encoder.encode(location);
+  const aad = new Uint8Array(header.length + loc.length);
+  aad.set(header, 0);
+  aad.set(loc, header.length);
+  return aad;
+}
+
+/** Serialises a keyring for storage under the root key. Key bytes go through base64 only inside this buffer. */
+export function encodeKeyring(keyring: Keyring): Uint8Array {
+  return encoder.encode(
+    JSON.stringify({
+      activeTerm: keyring.activeTerm,
+      derivationSeed: Buffer.from(keyring.derivationSeed).toString('base64'),
+      terms: keyring.terms.map((t) => ({ term: t.term, installedAtMs: t.installedAtMs, key: Buffer.from(t.key).toString('base64') })),
+    }),
+  );
+}
+
+export function decodeKeyring(bytes: Uint8Array): Keyring {
+  const parsed = JSON.parse(Buffer.from(bytes).toString('utf8')) as {
+    activeTerm: number;
+    derivationSeed: string;
+    terms: { term: number; installedAtMs: number; key: string }[];
+  };
+  return {
+    activeTerm: parsed.activeTerm,
+    derivationSeed: new Uint8Array(Buffer.from(parsed.derivationSeed, 'base64')),
+    terms: parsed.terms.map((t) => ({ term: t.term, installedAtMs: t.installedAtMs, key: new Uint8Array(Buffer.from(t.key, 'base64')) })),
+  };
+}
+
+/** A fresh random 32-byte key. */
+export function generateKey(): Uint8Array {
+  return new Uint8Array(randomBytes(KEY_BYTES));
+}
+
+/**
+ * The unsealed barrier: holds the keyring in memory while unsealed, encrypts and decrypts
+ * records, and derives purpose-bound sub-keys. `seal()` zeroes every key byte it holds.
+ */
+export class Barrier {
+  private keyring: Keyring | undefined;
+  private readonly subKeys = new Map<string, Uint8Array>();
+
+  get sealed(): boolean {
+    return this.keyring === undefined;
+  }
+
+  /** Installs a decrypted keyring (on unseal). The barrier takes ownership of the bytes. */
+  unseal(keyring: Keyring): void {
+    this.seal();
+    this.keyring = keyring;
+  }
+
+  /** Zeroes every key and sub-key and forgets them. */
+  seal(): void {
+    if (this.keyring) {
+      for (const t of this.keyring.terms) zeroize(t.key);
+      zeroize(this.keyring.derivationSeed);
+    }
+    for (const k of this.subKeys.values()) zeroize(k);
+    this.subKeys.clear();
+    this.keyring = undefined;
+  }
+
+  encrypt(location: string, plaintext: Uint8Array): Uint8Array {
+    const keyring = this.requireKeyring();
+    const active = keyring.terms.find((t) => t.term === keyring.activeTerm) as KeyTerm;
+    return sealRecord(active.key, active.term, location, plaintext);
+  }
+
+  decrypt(location: string, record: Uint8Array): Uint8Array {
+    const keyring = this.requireKeyring();
+    const term = recordTerm(record, location);
+    const entry = keyring.terms.find((t) => t.term === term);
+    if (!entry) throw new BarrierIntegrityError(location);
+    return openRecord(entry.key, location, record);
+  }
+
+  encryptJSON(location: string, value: unknown): Uint8Array {
+    return this.encrypt(location, encoder.encode(JSON.stringify(value)));
+  }
+
+  decryptJSON<T>(location: string, record: Uint8Array): T {
+    return JSON.parse(Buffer.from(this.decrypt(location, record)).toString('utf8')) as T;
+  }
+
+  /** A 32-byte sub-key for one purpose, derived once per unseal with HKDF-SHA256. */
+  subKey(purpose: string): Uint8Array {
+    const cached = this.subKeys.get(purpose);
+    if (cached) return cached;
+    const keyring = this.requireKeyring();
+    const key = hkdf(sha256, keyring.derivationSeed, encoder.encode('leasehold'), encoder.encode(purpose), KEY_BYTES);
+    this.subKeys.set(purpose, key);
+    return key;
+  }
+
+  /** Adds a new term and makes it active; returns the new keyring so the caller can persist it. */
+  rotate(nowMs: number): Keyring {
+    const keyring = this.requireKeyring();
+    const term = Math.max(...keyring.terms.map((t) => t.term)) + 1;
+    keyring.terms.push({ term, key: generateKey(), installedAtMs: nowMs });
+    keyring.activeTerm = term;
+    return keyring;
+  }
+
+  /** The active term and when it was installed (sys/key-status). */
+  status(): { term: number; installedAtMs: number; termCount: number } {
+    const keyring = this.requireKeyring();
+    const active = keyring.terms.find((t) => t.term === keyring.activeTerm) as KeyTerm;
+    return { term: active.term, installedAtMs: active.installedAtMs, termCount: keyring.terms.length };
+  }
+
+  private requireKeyring(): Keyring {
+    if (!this.keyring) throw new SealedError();
+    return this.keyring;
+  }
+}

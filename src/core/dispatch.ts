@@ -1,0 +1,81 @@
+// Generic request handling for a declared backend: path matching, create-vs-update, field
+// validation and unknown-field warnings. No backend routes or validates by hand.
+import { z } from 'zod';
+import { BadRequestError, NotFoundError, UnsupportedOperationError } from '../errors';
+import type { BackendRequest, BackendResponse, CompiledPath, Operation } from './framework';
+import { matchPath } from './framework';
+
+/** The request as it arrives at a mount, before validation. */
+export interface IncomingRequest extends Omit<BackendRequest, 'fields' | 'operation'> {
+  /** `write` is resolved to create or update by the path's existence check. */
+  operation: Operation | 'write';
+}
+
+/** A request resolved to a path and an operation: the input to the ACL check. */
+export interface ResolvedRequest {
+  path: CompiledPath;
+  operation: Operation;
+  request: BackendRequest;
+  warnings: string[];
+  /** Run the handler (after the ACL has allowed the request). */
+  run: () => Promise<BackendResponse | undefined>;
+}
+
+/** Turns zod's first issue into Vault-style text naming the field. */
+export function describeZodError(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid request';
+  const field = issue.path.length > 0 ? issue.path.join('.') : 'request';
+  return `invalid value for field "${field}": ${issue.message}`;
+}
+
+/** Matches the path, decides the operation, and validates fields. Throws 404/405/400 as Vault would. */
+export async function resolveRequest(compiled: CompiledPath[], incoming: IncomingRequest): Promise<ResolvedRequest> {
+  const match = matchPath(compiled, incoming.path);
+  if (!match) throw new NotFoundError(`no handler for route "${incoming.mountPath}${incoming.path}". route entry not found.`);
+  const def = match.path.definition;
+
+  const rawData = { ...incoming.rawData };
+  const warnings: string[] = [];
+  let fields: Record<string, unknown> = { ...rawData, ...match.captures };
+  if (def.fields) {
+    const shape = def.fields.shape;
+    if (!def.acceptsAnyFields) {
+      const unknown = Object.keys(rawData).filter((k) => !(k in shape) && !(k in match.captures));
+      if (unknown.length > 0) warnings.push(`Endpoint ignored these unrecognized parameters: [${unknown.join(' ')}]`);
+    }
+    const known: Record<string, unknown> = {};
+    for (const k of Object.keys(shape)) if (k in fields) known[k] = fields[k];
+    const parsed = def.fields.safeParse(known);
+    if (!parsed.success) throw new BadRequestError(describeZodError(parsed.error));
+    fields = { ...parsed.data, ...match.captures };
+  }
+
+  const request: BackendRequest = { ...incoming, operation: 'read', fields, rawData };
+  let operation: Operation;
+  if (incoming.operation === 'write') {
+    operation = def.existenceCheck && !(await def.existenceCheck(request)) ? 'create' : 'update';
+  } else {
+    operation = incoming.operation;
+  }
+  request.operation = operation;
+
+  const handler = def.operations[operation] ?? (operation === 'create' ? def.operations.update : undefined);
+  if (!handler) throw new UnsupportedOperationError();
+
+  return {
+    path: match.path,
+    operation,
+    request,
+    warnings,
+    run: async () => {
+      const response = await handler(request);
+      if (warnings.length > 0) {
+        const out = response ?? {};
+        out.warnings = [...warnings, ...(out.warnings ?? [])];
+        return out;
+      }
+      return response;
+    },
+  };
+}

@@ -1,0 +1,155 @@
+// The backend framework: an engine or auth method declares its paths (pattern, zod fields,
+// operations) and the router does matching, validation and dispatch. Modelled on Vault's sdk/framework.
+import { z } from 'zod';
+import type { StorageView } from './storage-view';
+import type { Clock } from '../util/clock';
+
+/** The logical operations of Vault's API. `create` vs `update` is decided by the path's existence check. */
+export type Operation = 'read' | 'create' | 'update' | 'delete' | 'list' | 'patch';
+
+export const OPERATIONS: readonly Operation[] = ['read', 'create', 'update', 'delete', 'list', 'patch'];
+
+/** Who is asking: the token's identity, as recorded for governance. Present on authenticated requests. */
+export interface RequestIdentity {
+  /** The token's accessor (never the token itself). */
+  accessor: string;
+  /** The token's display name, e.g. `root`, `approle`, `jwt-repo:acme/app:ref:refs/heads/main`. */
+  displayName: string;
+  policies: string[];
+  /** Identity metadata (AppRole role name, JWT claims, ...). */
+  metadata: Record<string, string>;
+  /** The auth mount path that created the token, e.g. `auth/token/`. */
+  authPath: string;
+  /** Accountable owner, where one was given. */
+  owner?: string;
+  /** True for the root token. */
+  isRoot: boolean;
+}
+
+/** A logical request as a backend sees it. */
+export interface BackendRequest<F = Record<string, unknown>> {
+  operation: Operation;
+  /** The path relative to the mount, e.g. `data/foo`. */
+  path: string;
+  /** The mount's path, e.g. `secret/`. */
+  mountPath: string;
+  /** Validated fields: the body (or query for read/list) plus captured path segments. */
+  fields: F;
+  /** The raw, unvalidated data (for backends that store arbitrary keys, like KV). */
+  rawData: Record<string, unknown>;
+  /** The caller, on authenticated paths. */
+  identity?: RequestIdentity;
+  clientAddress: string;
+  requestId: string;
+  /** The mount's encrypted storage. */
+  storage: StorageView;
+}
+
+/** What a backend attaches to a response to have it leased. Only the expiration manager mints lease ids. */
+export interface SecretDescriptor {
+  /** The secret type, keyed into `Backend.secrets` for renew/revoke. */
+  type: string;
+  /** Data the backend needs later to renew or revoke (stored encrypted, never returned). */
+  internalData: Record<string, unknown>;
+  ttlSeconds: number;
+  maxTtlSeconds: number;
+  renewable: boolean;
+}
+
+/** What an auth method returns on login: the expiration manager / token store mints the token. */
+export interface AuthDescriptor {
+  policies: string[];
+  displayName: string;
+  metadata: Record<string, string>;
+  ttlSeconds: number;
+  maxTtlSeconds: number;
+  periodSeconds?: number;
+  numUses?: number;
+  renewable: boolean;
+  boundCidrs?: string[];
+  /** Data the method needs on renewal (e.g. the role name). Stored encrypted. */
+  internalData?: Record<string, unknown>;
+}
+
+/** A backend's answer. `raw` bypasses Vault's envelope (sys/health, sys/seal-status and friends). */
+export interface BackendResponse {
+  data?: Record<string, unknown>;
+  warnings?: string[];
+  secret?: SecretDescriptor;
+  auth?: AuthDescriptor;
+  /** `lease_duration` to report for an unleased secret (KV v1 reports its TTL without a lease). */
+  leaseDurationSeconds?: number;
+  /** Copy `data`'s keys to the top level of the envelope, as Vault does for some sys/ reads. */
+  topLevelData?: boolean;
+  raw?: { statusCode: number; body: unknown };
+}
+
+/** A handler returns a response, or undefined for "nothing to say" (204). */
+export type Handler<F = any> = (req: BackendRequest<F>) => BackendResponse | undefined | Promise<BackendResponse | undefined>;
+
+/** One declared path of a backend. */
+export interface PathDefinition<F = any> {
+  /** A regular expression (without anchors) matched against the whole relative path. Named groups become fields. */
+  pattern: string;
+  /** Field schema. Unknown fields produce a warning; invalid ones a 400 naming the field. */
+  fields?: z.ZodObject<z.ZodRawShape>;
+  operations: Partial<Record<Operation, Handler<F>>>;
+  /** Decides create vs update for writes; without it every write is an update. */
+  existenceCheck?: (req: BackendRequest<F>) => boolean | Promise<boolean>;
+  /** Readable without a token (login paths, sys/health, ...). */
+  unauthenticated?: boolean;
+  /** Accept arbitrary keys (KV data) without warnings. */
+  acceptsAnyFields?: boolean;
+  /** One-line help. */
+  description: string;
+}
+
+/** A path compiled for matching. */
+export interface CompiledPath {
+  definition: PathDefinition;
+  regex: RegExp;
+}
+
+/** Renew/revoke callbacks for a leased secret type, called only by the expiration manager. */
+export interface SecretType {
+  renew?: (input: { internalData: Record<string, unknown>; ttlSeconds: number; expireAt: Date; storage: StorageView }) => Promise<void> | void;
+  revoke: (input: { internalData: Record<string, unknown>; storage: StorageView }) => Promise<void> | void;
+}
+
+/** A mounted engine or auth method instance. */
+export interface Backend {
+  paths: PathDefinition[];
+  secrets?: Record<string, SecretType>;
+  /** Called when the mount is removed: drop external state. Storage is cleared by the router. */
+  cleanup?: () => Promise<void> | void;
+}
+
+/** What a backend factory gets: its config and storage, nothing else from the core. */
+export interface BackendContext {
+  mountPath: string;
+  options: Record<string, string>;
+  storage: StorageView;
+  clock: Clock;
+  logger: { info: (obj: object, msg?: string) => void; warn: (obj: object, msg?: string) => void; error: (obj: object, msg?: string) => void };
+}
+
+/** An engine or auth method: one folder exports one of these. */
+export type BackendFactory = (ctx: BackendContext) => Backend;
+
+/** Compiles a backend's path list once, at mount time. */
+export function compilePaths(paths: PathDefinition[]): CompiledPath[] {
+  return paths.map((definition) => ({ definition, regex: new RegExp(`^(?:${definition.pattern})$`) }));
+}
+
+/** Finds the first declared path that matches `relativePath` and returns its captured groups. */
+export function matchPath(compiled: CompiledPath[], relativePath: string): { path: CompiledPath; captures: Record<string, string> } | undefined {
+  for (const path of compiled) {
+    const m = path.regex.exec(relativePath);
+    if (m) {
+      const captures: Record<string, string> = {};
+      for (const [k, v] of Object.entries(m.groups ?? {})) if (v !== undefined) captures[k] = v;
+      return { path, captures };
+    }
+  }
+  return undefined;
+}
