@@ -175,6 +175,14 @@ export class Barrier {
     return keyring;
   }
 
+  /** Undoes `rotate` when the new keyring could not be persisted. */
+  dropActiveTerm(): void {
+    const keyring = this.requireKeyring();
+    const dropped = keyring.terms.pop() as KeyTerm;
+    zeroize(dropped.key);
+    keyring.activeTerm = Math.max(...keyring.terms.map((t) => t.term));
+  }
+
   /** The active term and when it was installed (sys/key-status). */
   status(): { term: number; installedAtMs: number; termCount: number } {
     const keyring = this.requireKeyring();

@@ -41,6 +41,8 @@ export interface BackendRequest<F = Record<string, unknown>> {
   identity?: RequestIdentity;
   clientAddress: string;
   requestId: string;
+  /** The caller's token as sent (only the token backend needs it, to echo it in lookup-self as Vault does). */
+  clientToken?: string;
   /** The mount's encrypted storage. */
   storage: StorageView;
 }
@@ -77,6 +79,10 @@ export interface BackendResponse {
   warnings?: string[];
   secret?: SecretDescriptor;
   auth?: AuthDescriptor;
+  /** Lease fields to echo in the envelope (sys/leases/renew answers with the lease it renewed). */
+  leaseInfo?: { leaseId: string; ttlSeconds: number; renewable: boolean };
+  /** An already-rendered `auth` block (the token backend mints its own tokens). */
+  authBlock?: Record<string, unknown>;
   /** `lease_duration` to report for an unleased secret (KV v1 reports its TTL without a lease). */
   leaseDurationSeconds?: number;
   /** Copy `data`'s keys to the top level of the envelope, as Vault does for some sys/ reads. */
@@ -98,6 +104,10 @@ export interface PathDefinition<F = any> {
   existenceCheck?: (req: BackendRequest<F>) => boolean | Promise<boolean>;
   /** Readable without a token (login paths, sys/health, ...). */
   unauthenticated?: boolean;
+  /** Any valid token may call it; the handler itself scopes what it returns (sys/internal/ui/mounts). */
+  tokenOnly?: boolean;
+  /** Root-protected: the caller also needs the `sudo` capability (Vault's PathsSpecial.Root). */
+  sudo?: boolean;
   /** Accept arbitrary keys (KV data) without warnings. */
   acceptsAnyFields?: boolean;
   /** One-line help. */

@@ -1,0 +1,266 @@
+// The audit broker: the table of enabled audit devices (persisted in encrypted storage with each
+// device's HMAC key), and the fan-out that records every request and response, failing closed.
+import { BadRequestError } from '../../errors';
+import { generateKey } from '../barrier';
+import type { BackendContext } from '../framework';
+import type { StorageView } from '../storage-view';
+import type { Clock } from '../../util/clock';
+import { AuditFailureError } from './errors';
+import { FILE_OPTION_KEYS, FileDevice, parseFileDeviceOptions } from './file-device';
+import { COMMON_OPTION_KEYS, EntryFormatter, formatTimeNano, parseFormatOptions } from './format';
+import { AuditHasher } from './hash';
+import type { AuditRequestInput, AuditResponseInput } from './types';
+
+export type { AuditAuthInput, AuditRequestInput, AuditResponseAuthInput, AuditResponseBody, AuditResponseInput, AuditWrapInfoInput } from './types';
+
+/** What the broker needs from the core: its storage, a clock, a logger, and optionally a key source. */
+export interface AuditBrokerDeps {
+  /** Encrypted, prefix-scoped storage for the device table, e.g. `store.view('core/audit/')`. */
+  storage: StorageView;
+  clock: Clock;
+  logger: BackendContext['logger'];
+  /** Source of per-device HMAC keys (32 random bytes); injectable for tests. */
+  generateKey?: () => Uint8Array;
+}
+
+/** The arguments of sys/audit/:path, as Vault's API takes them. */
+export interface AuditEnableInput {
+  type: string;
+  description: string;
+  options: Record<string, string>;
+  local: boolean;
+}
+
+/** One device as sys/audit lists it (never with its key). */
+export interface AuditDeviceListing {
+  type: string;
+  description: string;
+  options: Record<string, string>;
+  local: boolean;
+  path: string;
+}
+
+/** A device as persisted. The key is only ever in encrypted storage and in memory while unsealed. */
+interface StoredDevice {
+  path: string;
+  type: string;
+  description: string;
+  options: Record<string, string>;
+  local: boolean;
+  /** The device's HMAC key, base64. */
+  hmacKey: string;
+  createdAtMs: number;
+}
+
+interface StoredTable {
+  version: 1;
+  devices: StoredDevice[];
+}
+
+/** A device's configuration without its key: what stays in memory besides the key bytes. */
+type DeviceConfig = Omit<StoredDevice, 'hmacKey'>;
+
+/** An enabled device in memory. `failure` is set when its stored configuration no longer validates. */
+interface ActiveDevice {
+  config: DeviceConfig;
+  hasher: AuditHasher;
+  formatter: EntryFormatter;
+  sink: FileDevice | undefined;
+  failure?: string;
+}
+
+const TABLE_KEY = 'devices';
+const SUPPORTED_TYPES = new Set(['file']);
+const KNOWN_OPTION_KEYS = new Set([...COMMON_OPTION_KEYS, ...FILE_OPTION_KEYS]);
+const PATH_PATTERN = /^(?:[A-Za-z0-9][A-Za-z0-9_.-]*\/)+$/;
+const MAX_PATH_LENGTH = 128;
+
+/** Vault's audit paths always end in `/`; validated so a path is a safe storage and display key. */
+export function normaliseAuditPath(raw: string): string {
+  const trimmed = raw.replace(/^\/+/, '');
+  const normalised = trimmed.endsWith('/') ? trimmed : `${trimmed}/`;
+  if (normalised.length > MAX_PATH_LENGTH || !PATH_PATTERN.test(normalised)) {
+    throw new BadRequestError('audit path must be one or more segments of letters, digits, or ._- separated by "/"');
+  }
+  return normalised;
+}
+
+function validateOptions(options: Record<string, string>): { file: ReturnType<typeof parseFileDeviceOptions>; formatting: ReturnType<typeof parseFormatOptions> } {
+  const unknown = Object.keys(options).filter((k) => !KNOWN_OPTION_KEYS.has(k));
+  if (unknown.length > 0) throw new BadRequestError(`unrecognised audit device options: ${unknown.sort().join(', ')}`);
+  return { file: parseFileDeviceOptions(options), formatting: parseFormatOptions(options) };
+}
+
+function describeError(err: unknown): { code?: string; message: string } {
+  const e = err as NodeJS.ErrnoException;
+  return { code: e?.code, message: e instanceof Error ? e.message : String(err) };
+}
+
+/**
+ * Routes audit entries to every enabled device. Devices live only while unsealed: `load()` on
+ * unseal, `unload()` on seal. With at least one device enabled, an entry that no device records
+ * throws AuditFailureError, so the request is refused (Vault's fail-closed rule).
+ */
+export class AuditBroker {
+  private readonly devices = new Map<string, ActiveDevice>();
+
+  constructor(private readonly deps: AuditBrokerDeps) {}
+
+  /** Reads the device table and opens every device. A device that cannot open is logged and retried on each write. */
+  load(): void {
+    this.unload();
+    for (const stored of this.readTable().devices) {
+      const device = this.activate(stored);
+      this.devices.set(device.config.path, device);
+      if (device.failure) {
+        this.deps.logger.error({ auditPath: device.config.path, reason: device.failure }, 'audit device configuration is invalid; it will refuse every entry');
+        continue;
+      }
+      try {
+        device.sink?.open();
+      } catch (err) {
+        this.deps.logger.error({ auditPath: device.config.path, err: describeError(err) }, 'audit device could not be opened; retrying on each entry');
+      }
+    }
+  }
+
+  /** Closes every device and zeroes every key (on seal). */
+  unload(): void {
+    for (const device of this.devices.values()) this.release(device);
+    this.devices.clear();
+  }
+
+  /** Whether any device is enabled (the pipeline can skip building audit input when false). */
+  hasDevices(): boolean {
+    return this.devices.size > 0;
+  }
+
+  /** Enables a device: validates its options, opens its file, then persists it with a fresh HMAC key. */
+  enable(rawPath: string, input: AuditEnableInput): void {
+    const path = normaliseAuditPath(rawPath);
+    if (!SUPPORTED_TYPES.has(input.type)) throw new BadRequestError(`unknown backend type: "${input.type}"`);
+    if (this.conflicts(path, this.devices.keys())) throw new BadRequestError('path already in use');
+    const options = { ...input.options };
+    const { file, formatting } = validateOptions(options);
+
+    const key = (this.deps.generateKey ?? generateKey)();
+    const config: DeviceConfig = { path, type: input.type, description: input.description, options, local: input.local, createdAtMs: this.deps.clock.nowMs() };
+    const hasher = new AuditHasher(key, formatting.hashing);
+    const device: ActiveDevice = { config, hasher, formatter: new EntryFormatter(hasher, formatting.format), sink: new FileDevice(file) };
+    try {
+      device.sink?.open();
+      this.deps.storage.transaction(() => {
+        const table = this.readTable();
+        if (this.conflicts(path, table.devices.map((d) => d.path))) throw new BadRequestError('path already in use');
+        table.devices.push({ ...config, hmacKey: Buffer.from(key).toString('base64') });
+        this.deps.storage.putJSON(TABLE_KEY, table);
+      });
+    } catch (err) {
+      this.release(device);
+      throw err;
+    }
+    this.devices.set(path, device);
+  }
+
+  /** Disables a device; a path with no device is not an error (as in Vault). Its key is destroyed. */
+  disable(rawPath: string): void {
+    const path = normaliseAuditPath(rawPath);
+    this.deps.storage.transaction(() => {
+      const table = this.readTable();
+      const remaining = table.devices.filter((d) => d.path !== path);
+      if (remaining.length !== table.devices.length) this.deps.storage.putJSON(TABLE_KEY, { ...table, devices: remaining });
+    });
+    const device = this.devices.get(path);
+    if (device) {
+      this.devices.delete(path);
+      this.release(device);
+    }
+  }
+
+  /** The enabled devices keyed by path, as GET sys/audit returns them. */
+  list(): Record<string, AuditDeviceListing> {
+    const out: Record<string, AuditDeviceListing> = {};
+    for (const path of [...this.devices.keys()].sort()) {
+      const { config } = this.devices.get(path) as ActiveDevice;
+      out[path] = { type: config.type, description: config.description, options: { ...config.options }, local: config.local, path };
+    }
+    return out;
+  }
+
+  /** HMACs `input` with a device's key (sys/audit-hash), so an operator can search the log for a known value. */
+  hash(rawPath: string, input: string): string {
+    const path = normaliseAuditPath(rawPath);
+    const device = this.devices.get(path);
+    if (!device) throw new BadRequestError(`unknown audit backend ${path}`);
+    return device.hasher.hmac(input);
+  }
+
+  /** Records a request before it runs. Throws AuditFailureError if devices exist and none recorded it. */
+  logRequest(input: AuditRequestInput): void {
+    if (this.devices.size === 0) return;
+    const time = formatTimeNano(this.deps.clock.nowMs());
+    this.fanOut('request', (device) => device.formatter.requestLine(input, time));
+  }
+
+  /** Records a response (or error) before it is sent. Throws AuditFailureError like `logRequest`. */
+  logResponse(input: AuditResponseInput): void {
+    if (this.devices.size === 0) return;
+    const time = formatTimeNano(this.deps.clock.nowMs());
+    this.fanOut('response', (device) => device.formatter.responseLine(input, time));
+  }
+
+  /** Reopens every file device (log rotation, e.g. on SIGHUP). A device that cannot reopen keeps its old file. */
+  reopen(): void {
+    for (const device of this.devices.values()) {
+      try {
+        device.sink?.reopen();
+      } catch (err) {
+        this.deps.logger.error({ auditPath: device.config.path, err: describeError(err) }, 'audit device could not be reopened');
+      }
+    }
+  }
+
+  private fanOut(kind: 'request' | 'response', format: (device: ActiveDevice) => string): void {
+    let recorded = 0;
+    for (const device of this.devices.values()) {
+      try {
+        if (device.failure || !device.sink) throw new Error(device.failure ?? 'device has no sink');
+        device.sink.write(format(device));
+        recorded += 1;
+      } catch (err) {
+        this.deps.logger.error({ auditPath: device.config.path, entryType: kind, err: describeError(err) }, 'audit device failed to record an entry');
+      }
+    }
+    if (recorded === 0) throw new AuditFailureError();
+  }
+
+  /** Builds the in-memory device for a stored entry; a configuration that no longer validates is kept, failing. */
+  private activate(stored: StoredDevice): ActiveDevice {
+    const { hmacKey, ...config } = stored;
+    const key = new Uint8Array(Buffer.from(hmacKey, 'base64'));
+    try {
+      if (!SUPPORTED_TYPES.has(config.type)) throw new BadRequestError(`unknown backend type: "${config.type}"`);
+      const { file, formatting } = validateOptions(config.options);
+      const hasher = new AuditHasher(key, formatting.hashing);
+      return { config, hasher, formatter: new EntryFormatter(hasher, formatting.format), sink: new FileDevice(file) };
+    } catch (err) {
+      const hasher = new AuditHasher(key, { logRaw: false, hmacAccessor: true });
+      return { config, hasher, formatter: new EntryFormatter(hasher, { prefix: '', elideListResponses: false }), sink: undefined, failure: describeError(err).message };
+    }
+  }
+
+  private release(device: ActiveDevice): void {
+    device.formatter.clear();
+    device.sink?.close();
+    device.hasher.destroy();
+  }
+
+  private conflicts(path: string, existing: Iterable<string>): boolean {
+    for (const other of existing) if (other.startsWith(path) || path.startsWith(other)) return true;
+    return false;
+  }
+
+  private readTable(): StoredTable {
+    return this.deps.storage.getJSON<StoredTable>(TABLE_KEY) ?? { version: 1, devices: [] };
+  }
+}

@@ -1,0 +1,487 @@
+// The expiration manager: the only place lease ids are minted, leases stored, and engines asked
+// to renew or revoke. The lease table is the source of truth and is read by index: nothing is
+// loaded at start. A revocation that fails is retried with backoff and never dropped.
+import type { Statement } from 'better-sqlite3';
+import { BadRequestError, InternalError } from '../errors';
+import type { Logger } from '../logger';
+import type { SqliteDatabase } from '../storage/database';
+import type { Clock } from '../util/clock';
+import type { Barrier } from './barrier';
+import type { SecretDescriptor, SecretType } from './framework';
+import type { StorageView } from './storage-view';
+import { randomBase62 } from './tokens';
+
+/** Tunables of lease handling; every number carries its unit. */
+export interface ExpirationConfig {
+  /** Failed attempts before a lease is marked irrevocable (Vault hardcodes 6). */
+  maxRevokeAttempts: number;
+  baseBackoffMs: number;
+  maxBackoffMs: number;
+  /** How often irrevocable leases are retried. */
+  irrevocableRetryMs: number;
+  sweepBatchSize: number;
+  /** Concurrent backend revocations per mount. */
+  revokeConcurrencyPerMount: number;
+  /** How long one sweep may keep going before yielding to the next tick. */
+  sweepBudgetMs: number;
+  /** How long revoked leases stay in the ledger before tidy removes them. */
+  tombstoneRetentionSeconds: number;
+  /** Upper bound on one backend revoke call. */
+  revokeTimeoutMs: number;
+}
+
+export const DEFAULT_EXPIRATION_CONFIG: ExpirationConfig = {
+  maxRevokeAttempts: 6,
+  baseBackoffMs: 1000,
+  maxBackoffMs: 5 * 60_000,
+  irrevocableRetryMs: 60 * 60_000,
+  sweepBatchSize: 1000,
+  revokeConcurrencyPerMount: 32,
+  sweepBudgetMs: 5000,
+  tombstoneRetentionSeconds: 7 * 86400,
+  revokeTimeoutMs: 30_000,
+};
+
+/** What the manager needs to reach a mount's revoke/renew callbacks. */
+export interface LeaseMountTarget {
+  path: string;
+  secrets: Record<string, SecretType>;
+  storage: StorageView;
+  defaultLeaseTtlSeconds: number;
+  maxLeaseTtlSeconds: number;
+}
+
+/** Deps of the expiration manager; wired in the composition root. */
+export interface ExpirationDeps {
+  db: SqliteDatabase;
+  barrier: Barrier;
+  clock: Clock;
+  logger: Logger;
+  config: ExpirationConfig;
+  /** Finds a live mount by its uuid (undefined if unmounted or sealed). */
+  resolveMount: (mountUuid: string) => LeaseMountTarget | undefined;
+  random?: () => number;
+}
+
+/** The lease states of the design. */
+export type LeaseState = 'active' | 'revoking' | 'revoked' | 'irrevocable';
+
+interface LeaseRow {
+  lease_id: string;
+  mount_uuid: string;
+  mount_path: string;
+  request_path: string;
+  secret_type: string;
+  token_accessor: string | null;
+  identity: string | null;
+  owner: string | null;
+  issued_at: number;
+  expire_at: number;
+  max_expire_at: number;
+  last_renewed_at: number | null;
+  renewable: number;
+  state: LeaseState;
+  attempts: number;
+  next_attempt_at: number | null;
+  last_error: string | null;
+  revoked_at: number | null;
+  revocation_reason: string | null;
+  payload: Buffer;
+}
+
+interface LeasePayload {
+  internalData: Record<string, unknown>;
+  justification?: string;
+}
+
+/** Who asked for a lease: recorded with it for governance. */
+export interface LeaseRequester {
+  tokenAccessor?: string;
+  identity?: string;
+  owner?: string;
+  justification?: string;
+}
+
+/** A lease as sys/leases/lookup reports it. */
+export interface LeaseView {
+  id: string;
+  issue_time: string;
+  expire_time: string;
+  last_renewal: string | null;
+  renewable: boolean;
+  ttl: number;
+  state: LeaseState;
+}
+
+const MAX_ERROR_LENGTH = 500;
+
+function rfc3339(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** Keeps an error message short and single-line; plugins are already wrapped so no secret reaches here. */
+export function sanitiseError(error: unknown): string {
+  const message = error instanceof Error ? error.message : 'revocation failed';
+  return message.replace(/\s+/g, ' ').slice(0, MAX_ERROR_LENGTH);
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`revocation timed out after ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  });
+  await Promise.all(workers);
+}
+
+/** Owns the lease table. */
+export class ExpirationManager {
+  private readonly inFlight = new Set<string>();
+  private readonly random: () => number;
+  private readonly stmts: {
+    insert: Statement;
+    get: Statement<[string], LeaseRow>;
+    dueActive: Statement<[number, number], LeaseRow>;
+    duePending: Statement<[number, number], LeaseRow>;
+    markRevoking: Statement<[number, string, string]>;
+    markRevoked: Statement<[number, string, string]>;
+    markFailed: Statement<[string, number, string, string]>;
+    renew: Statement<[number, number, string]>;
+    event: Statement<[string, number, string, string | null]>;
+    byToken: Statement<[number, string]>;
+    prefix: Statement<[string, string], LeaseRow>;
+    tidy: Statement<[number]>;
+    tidyEvents: Statement<[number]>;
+  };
+
+  constructor(private readonly deps: ExpirationDeps) {
+    const { db } = deps;
+    this.random = deps.random ?? Math.random;
+    this.stmts = {
+      insert: db.prepare(`INSERT INTO leases (lease_id, mount_uuid, mount_path, request_path, secret_type, token_accessor, identity, owner,
+        issued_at, expire_at, max_expire_at, renewable, state, payload) VALUES (@lease_id, @mount_uuid, @mount_path, @request_path, @secret_type,
+        @token_accessor, @identity, @owner, @issued_at, @expire_at, @max_expire_at, @renewable, 'active', @payload)`),
+      get: db.prepare('SELECT * FROM leases WHERE lease_id = ?'),
+      dueActive: db.prepare("SELECT * FROM leases WHERE state = 'active' AND expire_at <= ? ORDER BY expire_at LIMIT ?"),
+      duePending: db.prepare("SELECT * FROM leases WHERE state IN ('revoking', 'irrevocable') AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?"),
+      markRevoking: db.prepare("UPDATE leases SET state = 'revoking', next_attempt_at = ?, revocation_reason = ? WHERE lease_id = ? AND state = 'active'"),
+      markRevoked: db.prepare("UPDATE leases SET state = 'revoked', revoked_at = ?, revocation_reason = COALESCE(revocation_reason, ?), next_attempt_at = NULL WHERE lease_id = ?"),
+      markFailed: db.prepare('UPDATE leases SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE lease_id = ?'),
+      renew: db.prepare("UPDATE leases SET expire_at = ?, last_renewed_at = ? WHERE lease_id = ? AND state = 'active'"),
+      event: db.prepare('INSERT INTO lease_events (lease_id, at, event, detail) VALUES (?, ?, ?, ?)'),
+      byToken: db.prepare("UPDATE leases SET state = 'revoking', next_attempt_at = ?, revocation_reason = 'token-revoked' WHERE token_accessor = ? AND state = 'active'"),
+      prefix: db.prepare("SELECT * FROM leases WHERE lease_id >= ? AND lease_id < ? AND state IN ('active', 'revoking', 'irrevocable')"),
+      tidy: db.prepare("DELETE FROM leases WHERE state = 'revoked' AND revoked_at < ?"),
+      tidyEvents: db.prepare('DELETE FROM lease_events WHERE at < ? AND lease_id NOT IN (SELECT lease_id FROM leases)'),
+    };
+  }
+
+  private now(): number {
+    return this.deps.clock.nowMs();
+  }
+
+  /**
+   * Stores a lease for a secret an engine just created and returns its id and TTL. If the lease
+   * cannot be stored, the credential is revoked at once so nothing lives unaccounted for.
+   */
+  async register(input: { mountUuid: string; requestPath: string; secret: SecretDescriptor; requester: LeaseRequester }): Promise<{ leaseId: string; ttlSeconds: number; renewable: boolean }> {
+    const mount = this.deps.resolveMount(input.mountUuid);
+    if (!mount) throw new InternalError('mount not found for lease');
+    const nowMs = this.now();
+    const maxTtl = Math.min(input.secret.maxTtlSeconds || mount.maxLeaseTtlSeconds, mount.maxLeaseTtlSeconds);
+    const ttl = Math.min(input.secret.ttlSeconds || mount.defaultLeaseTtlSeconds, maxTtl);
+    const leaseId = `${mount.path}${input.requestPath}/${randomBase62(24)}`;
+    const payload: LeasePayload = { internalData: input.secret.internalData, justification: input.requester.justification };
+    try {
+      this.deps.db.transaction(() => {
+        this.stmts.insert.run({
+          lease_id: leaseId,
+          mount_uuid: input.mountUuid,
+          mount_path: mount.path,
+          request_path: input.requestPath,
+          secret_type: input.secret.type,
+          token_accessor: input.requester.tokenAccessor ?? null,
+          identity: input.requester.identity ?? null,
+          owner: input.requester.owner ?? null,
+          issued_at: nowMs,
+          expire_at: nowMs + ttl * 1000,
+          max_expire_at: nowMs + maxTtl * 1000,
+          renewable: input.secret.renewable ? 1 : 0,
+          payload: this.deps.barrier.encryptJSON(`leases/${leaseId}`, payload),
+        });
+        this.stmts.event.run(leaseId, nowMs, 'issued', input.requester.justification ? 'with justification' : null);
+      })();
+    } catch (error) {
+      this.deps.logger.error({ leaseId, err: sanitiseError(error) }, 'storing a lease failed: revoking the new credential');
+      const type = mount.secrets[input.secret.type];
+      try {
+        await type?.revoke({ internalData: input.secret.internalData, storage: mount.storage });
+      } catch (revokeError) {
+        this.deps.logger.error({ leaseId, err: sanitiseError(revokeError) }, 'revoking an unstored credential failed');
+      }
+      throw new InternalError('failed to store the lease; the credential was revoked');
+    }
+    return { leaseId, ttlSeconds: ttl, renewable: input.secret.renewable };
+  }
+
+  private row(leaseId: string): LeaseRow | undefined {
+    if (leaseId.length === 0 || leaseId.length > 1024) return undefined;
+    return this.stmts.get.get(leaseId);
+  }
+
+  private view(row: LeaseRow): LeaseView {
+    const nowMs = this.now();
+    const live = row.state === 'active' && row.expire_at > nowMs;
+    return {
+      id: row.lease_id,
+      issue_time: rfc3339(row.issued_at),
+      expire_time: rfc3339(row.expire_at),
+      last_renewal: row.last_renewed_at ? rfc3339(row.last_renewed_at) : null,
+      renewable: live && row.renewable === 1,
+      ttl: live ? Math.round((row.expire_at - nowMs) / 1000) : 0,
+      state: row.state,
+    };
+  }
+
+  /** sys/leases/lookup. Unknown or revoked leases are a 400 "invalid lease", as Vault. */
+  lookup(leaseId: string): LeaseView {
+    const row = this.row(leaseId);
+    if (!row || row.state === 'revoked') throw new BadRequestError('invalid lease');
+    return this.view(row);
+  }
+
+  /** Immediate children of a lease-id prefix (LIST sys/leases/lookup/<prefix>). */
+  listPrefix(prefix: string): string[] {
+    const children = new Set<string>();
+    for (const row of this.stmts.prefix.iterate(prefix, `${prefix}\u{10FFFF}`)) {
+      const rest = row.lease_id.slice(prefix.length);
+      const slash = rest.indexOf('/');
+      children.add(slash < 0 ? rest : rest.slice(0, slash + 1));
+    }
+    return [...children].sort();
+  }
+
+  /**
+   * Extends a lease by `incrementSeconds` from now (or its original TTL), never past its max.
+   * Checked at the point of use: an expired lease cannot be renewed even if no sweep has run.
+   */
+  async renew(leaseId: string, incrementSeconds: number | undefined): Promise<{ leaseId: string; ttlSeconds: number; renewable: boolean }> {
+    const row = this.row(leaseId);
+    const nowMs = this.now();
+    if (!row || row.state !== 'active' || row.expire_at <= nowMs) throw new BadRequestError('lease not found or lease is not renewable');
+    if (row.renewable !== 1) throw new BadRequestError('lease is not renewable');
+    const originalTtlSeconds = Math.round((row.expire_at - (row.last_renewed_at ?? row.issued_at)) / 1000);
+    const requested = incrementSeconds && incrementSeconds > 0 ? incrementSeconds : originalTtlSeconds;
+    const expireAt = Math.min(nowMs + requested * 1000, row.max_expire_at);
+    if (expireAt <= nowMs) throw new BadRequestError('lease has reached its maximum TTL');
+    const mount = this.deps.resolveMount(row.mount_uuid);
+    const type = mount?.secrets[row.secret_type];
+    if (!mount || !type) throw new BadRequestError('lease is not renewable: its mount is gone');
+    const payload = this.payload(row);
+    // The backend first (e.g. move VALID UNTIL), then the row; a failed backend renew changes nothing.
+    await type.renew?.({ internalData: payload.internalData, ttlSeconds: Math.round((expireAt - nowMs) / 1000), expireAt: new Date(expireAt), storage: mount.storage });
+    this.deps.db.transaction(() => {
+      this.stmts.renew.run(expireAt, nowMs, leaseId);
+      this.stmts.event.run(leaseId, nowMs, 'renewed', `ttl=${Math.round((expireAt - nowMs) / 1000)}s`);
+    })();
+    return { leaseId, ttlSeconds: Math.round((expireAt - nowMs) / 1000), renewable: true };
+  }
+
+  private payload(row: LeaseRow): LeasePayload {
+    return this.deps.barrier.decryptJSON<LeasePayload>(`leases/${row.lease_id}`, row.payload);
+  }
+
+  /** Marks leases for revocation, durably, in one transaction. The sweep (or a sync caller) does the backend work. */
+  private markForRevocation(leaseIds: string[], reason: string): void {
+    const nowMs = this.now();
+    this.deps.db.transaction(() => {
+      for (const id of leaseIds) {
+        if (this.stmts.markRevoking.run(nowMs, reason, id).changes > 0) this.stmts.event.run(id, nowMs, 'revoke-requested', reason);
+      }
+    })();
+  }
+
+  /** Called inside the token-revocation transaction: every lease of these tokens is queued for revocation. */
+  markTokenLeases(accessors: string[]): void {
+    const nowMs = this.now();
+    for (const accessor of accessors) this.stmts.byToken.run(nowMs, accessor);
+  }
+
+  /** Revokes one lease. With `sync` the backend call happens before returning and its failure is an error. */
+  async revoke(leaseId: string, options: { sync: boolean }): Promise<void> {
+    const row = this.row(leaseId);
+    if (!row || row.state === 'revoked') return;
+    this.markForRevocation([leaseId], 'revoked');
+    if (!options.sync) return;
+    const failures = await this.revokeRows([this.row(leaseId) as LeaseRow]);
+    if (failures > 0) throw new InternalError(`failed to revoke lease: ${this.row(leaseId)?.last_error ?? 'backend error'}`);
+  }
+
+  /** Revokes every lease under a prefix. */
+  async revokePrefix(prefix: string, options: { sync: boolean }): Promise<number> {
+    const rows = this.stmts.prefix.all(prefix, `${prefix}\u{10FFFF}`);
+    this.markForRevocation(
+      rows.filter((r) => r.state === 'active').map((r) => r.lease_id),
+      'revoked-prefix',
+    );
+    if (options.sync) {
+      const failures = await this.revokeRows(rows.map((r) => this.row(r.lease_id) as LeaseRow));
+      if (failures > 0) throw new InternalError(`failed to revoke ${failures} lease(s) under the prefix; they will be retried`);
+    }
+    return rows.length;
+  }
+
+  /**
+   * revoke-force: tries the backend once and marks every lease under the prefix revoked whatever
+   * the backend says. For credentials an operator has cleaned up by hand.
+   */
+  async revokeForce(prefix: string): Promise<number> {
+    const rows = this.stmts.prefix.all(prefix, `${prefix}\u{10FFFF}`);
+    for (const row of rows) {
+      try {
+        await this.callBackendRevoke(row);
+      } catch {
+        // Ignored by definition of revoke-force; the event below records it.
+      }
+      const nowMs = this.now();
+      this.deps.db.transaction(() => {
+        this.stmts.markRevoked.run(nowMs, 'forced', row.lease_id);
+        this.stmts.event.run(row.lease_id, nowMs, 'forced', null);
+      })();
+    }
+    return rows.length;
+  }
+
+  private async callBackendRevoke(row: LeaseRow): Promise<void> {
+    const mount = this.deps.resolveMount(row.mount_uuid);
+    if (!mount) throw new Error('the mount that issued this lease is not available');
+    const type = mount.secrets[row.secret_type];
+    if (!type) throw new Error(`the mount does not know secret type ${row.secret_type}`);
+    await withTimeout(Promise.resolve(type.revoke({ internalData: this.payload(row).internalData, storage: mount.storage })), this.deps.config.revokeTimeoutMs);
+  }
+
+  private backoffMs(attempts: number): number {
+    const { baseBackoffMs, maxBackoffMs } = this.deps.config;
+    const exp = Math.min(maxBackoffMs, baseBackoffMs * 2 ** attempts);
+    return Math.round(exp / 2 + (exp / 2) * this.random());
+  }
+
+  /** Calls the backends for `rows` (bounded per mount) and records each outcome. Returns the number of failures. */
+  private async revokeRows(rows: LeaseRow[]): Promise<number> {
+    const mine = rows.filter((r) => r.state !== 'revoked' && !this.inFlight.has(r.lease_id));
+    for (const r of mine) this.inFlight.add(r.lease_id);
+    const outcomes: { row: LeaseRow; error?: unknown }[] = [];
+    try {
+      const byMount = new Map<string, LeaseRow[]>();
+      for (const r of mine) byMount.set(r.mount_uuid, [...(byMount.get(r.mount_uuid) ?? []), r]);
+      await Promise.all(
+        [...byMount.values()].map((group) =>
+          pool(group, this.deps.config.revokeConcurrencyPerMount, async (row) => {
+            try {
+              await this.callBackendRevoke(row);
+              outcomes.push({ row });
+            } catch (error) {
+              outcomes.push({ row, error });
+            }
+          }),
+        ),
+      );
+      const nowMs = this.now();
+      const { maxRevokeAttempts, irrevocableRetryMs } = this.deps.config;
+      this.deps.db.transaction(() => {
+        for (const { row, error } of outcomes) {
+          if (error === undefined) {
+            this.stmts.markRevoked.run(nowMs, 'revoked', row.lease_id);
+            this.stmts.event.run(row.lease_id, nowMs, row.revocation_reason === 'expired' ? 'expired' : 'revoked', row.revocation_reason);
+            continue;
+          }
+          const attempts = row.attempts + 1;
+          const irrevocable = attempts >= maxRevokeAttempts;
+          const message = sanitiseError(error);
+          this.stmts.markFailed.run(irrevocable ? 'irrevocable' : 'revoking', nowMs + (irrevocable ? irrevocableRetryMs : this.backoffMs(attempts)), message, row.lease_id);
+          this.stmts.event.run(row.lease_id, nowMs, irrevocable ? 'irrevocable' : 'revocation-failed', message);
+          if (irrevocable && row.state !== 'irrevocable') this.deps.logger.warn({ leaseId: row.lease_id, attempts }, 'lease is irrevocable; it will keep being retried');
+        }
+      })();
+    } finally {
+      for (const r of mine) this.inFlight.delete(r.lease_id);
+    }
+    return outcomes.filter((o) => o.error !== undefined).length;
+  }
+
+  /**
+   * One sweep: revokes expired leases and retries pending ones, by index, in batches, until
+   * nothing is due or the budget is spent. Returns how many leases were processed.
+   */
+  async sweep(): Promise<number> {
+    const startedAt = Date.now();
+    const { sweepBatchSize, sweepBudgetMs } = this.deps.config;
+    let processed = 0;
+    for (;;) {
+      const nowMs = this.now();
+      const due = [...this.stmts.dueActive.all(nowMs, sweepBatchSize), ...this.stmts.duePending.all(nowMs, sweepBatchSize)].filter((r) => !this.inFlight.has(r.lease_id));
+      if (due.length === 0) break;
+      // Expired leases become `revoking` first, so a crash mid-call retries them on restart.
+      this.deps.db.transaction(() => {
+        for (const row of due) if (row.state === 'active') this.stmts.markRevoking.run(nowMs, 'expired', row.lease_id);
+      })();
+      await this.revokeRows(due.map((r) => (r.state === 'active' ? { ...r, state: 'revoking' as const, revocation_reason: 'expired' } : r)));
+      processed += due.length;
+      if (Date.now() - startedAt > sweepBudgetMs) break;
+    }
+    return processed;
+  }
+
+  /** Removes tombstones older than the retention period. */
+  tidy(): number {
+    const cutoff = this.now() - this.deps.config.tombstoneRetentionSeconds * 1000;
+    return this.deps.db.transaction(() => {
+      const removed = this.stmts.tidy.run(cutoff).changes;
+      this.stmts.tidyEvents.run(cutoff);
+      return removed;
+    })();
+  }
+
+  /** sys/leases/count. */
+  count(type: 'active' | 'irrevocable' | 'all'): { total: number; byMount: Record<string, number> } {
+    const where = type === 'irrevocable' ? "state = 'irrevocable'" : type === 'active' ? "state IN ('active', 'revoking')" : "state != 'revoked'";
+    const rows = this.deps.db.prepare(`SELECT mount_path, count(*) AS n FROM leases WHERE ${where} GROUP BY mount_path`).all() as { mount_path: string; n: number }[];
+    const byMount: Record<string, number> = {};
+    let total = 0;
+    for (const r of rows) {
+      byMount[r.mount_path] = r.n;
+      total += r.n;
+    }
+    return { total, byMount };
+  }
+
+  /** Irrevocable (or pending) leases with their last error, for operators. */
+  listByState(state: 'irrevocable' | 'revoking', limit: number): { lease_id: string; mount_id: string; error: string | null; attempts: number; expire_time: string }[] {
+    const rows = this.deps.db.prepare('SELECT lease_id, mount_uuid, last_error, attempts, expire_at FROM leases WHERE state = ? ORDER BY lease_id LIMIT ?').all(state, limit) as LeaseRow[];
+    return rows.map((r) => ({ lease_id: r.lease_id, mount_id: r.mount_uuid, error: r.last_error, attempts: r.attempts, expire_time: rfc3339(r.expire_at) }));
+  }
+
+  /** The ledger of one lease. */
+  events(leaseId: string): { at: string; event: string; detail: string | null }[] {
+    const rows = this.deps.db.prepare('SELECT at, event, detail FROM lease_events WHERE lease_id = ? ORDER BY id').all(leaseId) as { at: number; event: string; detail: string | null }[];
+    return rows.map((r) => ({ at: rfc3339(r.at), event: r.event, detail: r.detail }));
+  }
+
+  /** The state of a lease (tests and the ledger API). */
+  state(leaseId: string): { state: LeaseState; attempts: number; lastError: string | null } | undefined {
+    const row = this.row(leaseId);
+    return row ? { state: row.state, attempts: row.attempts, lastError: row.last_error } : undefined;
+  }
+}

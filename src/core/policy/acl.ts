@@ -1,0 +1,327 @@
+// ACL evaluation with Vault's semantics: exact paths, `*` as a trailing glob, `+` as exactly one
+// segment, Vault's precedence when several patterns match, capabilities unioned across policies
+// for the same pattern, `deny` over everything, and parameter constraints.
+import { BadRequestError } from '../../errors';
+import type { Operation } from '../framework';
+import { type HclObject, type HclValue, parseHcl } from './hcl';
+
+/** Capabilities as bits, so unions are cheap. */
+export const CAPABILITY_BITS = {
+  deny: 1,
+  create: 2,
+  read: 4,
+  update: 8,
+  delete: 16,
+  list: 32,
+  sudo: 64,
+  patch: 128,
+} as const;
+
+export type Capability = keyof typeof CAPABILITY_BITS;
+const CAPABILITY_NAMES = Object.keys(CAPABILITY_BITS) as Capability[];
+
+/** One path rule of one policy, as written. */
+export interface PolicyRule {
+  pattern: string;
+  capabilities: number;
+  allowedParameters?: Record<string, unknown[]>;
+  deniedParameters?: Record<string, unknown[]>;
+  requiredParameters?: string[];
+  minWrappingTtlSeconds?: number;
+  maxWrappingTtlSeconds?: number;
+}
+
+/** A parsed policy: its name, text and rules. */
+export interface Policy {
+  name: string;
+  raw: string;
+  rules: PolicyRule[];
+}
+
+function asStringList(value: HclValue | undefined, what: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new BadRequestError(`failed to parse policy: ${what} must be a list of strings`);
+  return value as string[];
+}
+
+function asParameterMap(value: HclValue | undefined, what: string): Record<string, unknown[]> | undefined {
+  if (value === undefined) return undefined;
+  // HCL repeated blocks can yield a list of maps; merge them.
+  const maps = Array.isArray(value) ? value : [value];
+  const out: Record<string, unknown[]> = {};
+  for (const m of maps) {
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new BadRequestError(`failed to parse policy: ${what} must be a map`);
+    for (const [k, v] of Object.entries(m)) out[k] = Array.isArray(v) ? v : [v];
+  }
+  return out;
+}
+
+/** Validates and compiles policy text (HCL or JSON). */
+export function parsePolicy(name: string, raw: string): Policy {
+  const doc: HclObject = parseHcl(raw);
+  const rules: PolicyRule[] = [];
+  for (const key of Object.keys(doc)) {
+    if (key !== 'path' && key !== 'name') throw new BadRequestError(`failed to parse policy: unknown key "${key}"`);
+  }
+  const paths = doc.path;
+  if (paths !== undefined) {
+    const blocks = Array.isArray(paths) ? paths : [paths];
+    for (const block of blocks) {
+      if (typeof block !== 'object' || block === null || Array.isArray(block)) throw new BadRequestError('failed to parse policy: path must be a block');
+      for (const [pattern, body] of Object.entries(block)) {
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequestError(`failed to parse policy: path "${pattern}" must be a block`);
+        if (pattern.length > 1024) throw new BadRequestError('failed to parse policy: path too long');
+        const plusOrStarInside = pattern.slice(0, -1).includes('*');
+        if (plusOrStarInside) throw new BadRequestError(`failed to parse policy: path "${pattern}": "*" is only allowed at the end`);
+        let capabilities = 0;
+        const caps = asStringList(body.capabilities, `path "${pattern}": capabilities`);
+        for (const cap of caps) {
+          const bit = CAPABILITY_BITS[cap.toLowerCase() as Capability];
+          if (bit === undefined) throw new BadRequestError(`failed to parse policy: path "${pattern}": invalid capability "${cap}"`);
+          capabilities |= bit;
+        }
+        if (typeof body.policy === 'string') {
+          // Legacy `policy = "write"` shorthand.
+          const legacy: Record<string, number> = {
+            deny: CAPABILITY_BITS.deny,
+            read: CAPABILITY_BITS.read | CAPABILITY_BITS.list,
+            write: CAPABILITY_BITS.create | CAPABILITY_BITS.read | CAPABILITY_BITS.update | CAPABILITY_BITS.delete | CAPABILITY_BITS.list | CAPABILITY_BITS.patch,
+            sudo: 0xff & ~CAPABILITY_BITS.deny,
+          };
+          const bits = legacy[body.policy];
+          if (bits === undefined) throw new BadRequestError(`failed to parse policy: path "${pattern}": invalid policy "${body.policy}"`);
+          capabilities |= bits;
+        }
+        for (const key of Object.keys(body)) {
+          if (!['capabilities', 'policy', 'allowed_parameters', 'denied_parameters', 'required_parameters', 'min_wrapping_ttl', 'max_wrapping_ttl', 'mfa_methods', 'control_group', 'subscribe_event_types'].includes(key)) {
+            throw new BadRequestError(`failed to parse policy: path "${pattern}": unknown key "${key}"`);
+          }
+        }
+        rules.push({
+          pattern,
+          capabilities,
+          allowedParameters: asParameterMap(body.allowed_parameters, 'allowed_parameters'),
+          deniedParameters: asParameterMap(body.denied_parameters, 'denied_parameters'),
+          requiredParameters: body.required_parameters === undefined ? undefined : asStringList(body.required_parameters, 'required_parameters'),
+        });
+      }
+    }
+  }
+  return { name, raw, rules };
+}
+
+/** A merged rule: the union of every policy's rule for the same pattern. */
+interface MergedRule {
+  pattern: string;
+  capabilities: number;
+  allowedParameters?: Record<string, unknown[]>;
+  deniedParameters?: Record<string, unknown[]>;
+  requiredParameters?: string[];
+  kind: 'exact' | 'prefix' | 'segment';
+  /** For prefix rules: the pattern without the trailing `*`. */
+  prefix: string;
+  /** For segment rules: split pattern. */
+  segments: string[];
+  /** Index of the first `+` or `*`, for precedence. */
+  firstWildcard: number;
+  plusCount: number;
+}
+
+function mergeParams(a: Record<string, unknown[]> | undefined, b: Record<string, unknown[]> | undefined): Record<string, unknown[]> | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  const out: Record<string, unknown[]> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const existing = out[k];
+    // An empty list means "any value": it stays empty when unioned.
+    out[k] = existing === undefined ? v : existing.length === 0 || v.length === 0 ? [] : [...existing, ...v];
+  }
+  return out;
+}
+
+/** Vault's precedence: returns true if `a` has lower priority than `b`. */
+function lowerPriority(a: MergedRule, b: MergedRule): boolean {
+  if (a.firstWildcard !== b.firstWildcard) return a.firstWildcard < b.firstWildcard;
+  const aStar = a.pattern.endsWith('*');
+  const bStar = b.pattern.endsWith('*');
+  if (aStar !== bStar) return aStar;
+  if (a.plusCount !== b.plusCount) return a.plusCount > b.plusCount;
+  if (a.pattern.length !== b.pattern.length) return a.pattern.length < b.pattern.length;
+  return a.pattern < b.pattern;
+}
+
+function matchesSegments(rule: MergedRule, path: string): boolean {
+  const pathSegments = path.split('/');
+  const ruleSegments = rule.segments;
+  const glob = rule.pattern.endsWith('*');
+  for (let i = 0; i < ruleSegments.length; i++) {
+    const r = ruleSegments[i] as string;
+    const last = i === ruleSegments.length - 1;
+    if (i >= pathSegments.length) return false;
+    if (last && glob) {
+      // The final segment is a prefix match (`foo*`), and it may swallow the rest of the path.
+      const rest = pathSegments.slice(i).join('/');
+      return rest.startsWith(r.slice(0, -1));
+    }
+    const p = pathSegments[i];
+    if (p === undefined) return false;
+    if (r === '+') {
+      if (p === '') return false;
+      continue;
+    }
+    if (r !== p) return false;
+  }
+  return pathSegments.length === ruleSegments.length;
+}
+
+/** Glob match for parameter values: `*` allowed at the start and/or end, as Vault. */
+function valueMatches(allowed: unknown, actual: unknown): boolean {
+  if (typeof allowed === 'string' && typeof actual === 'string') {
+    if (allowed === '*') return true;
+    const starts = allowed.endsWith('*');
+    const ends = allowed.startsWith('*');
+    const core = allowed.slice(ends ? 1 : 0, starts ? -1 : undefined);
+    if (starts && ends) return actual.includes(core);
+    if (starts) return actual.startsWith(core);
+    if (ends) return actual.endsWith(core);
+    return actual === allowed;
+  }
+  return JSON.stringify(allowed) === JSON.stringify(actual);
+}
+
+function valuesOf(actual: unknown): unknown[] {
+  return Array.isArray(actual) ? actual : [actual];
+}
+
+/** The outcome of an ACL check. */
+export interface AclDecision {
+  allowed: boolean;
+  /** The capabilities that applied (for sys/capabilities). */
+  capabilities: number;
+  isRoot: boolean;
+}
+
+/** A compiled ACL for one set of policies. Built once per policy change and reused. */
+export class Acl {
+  private readonly exact = new Map<string, MergedRule>();
+  private readonly wildcards: MergedRule[] = [];
+  readonly isRoot: boolean;
+
+  constructor(policies: Policy[], isRoot = false) {
+    this.isRoot = isRoot;
+    const merged = new Map<string, MergedRule>();
+    for (const policy of policies) {
+      for (const rule of policy.rules) {
+        const existing = merged.get(rule.pattern);
+        if (existing) {
+          existing.capabilities |= rule.capabilities;
+          existing.allowedParameters = mergeParams(existing.allowedParameters, rule.allowedParameters);
+          existing.deniedParameters = mergeParams(existing.deniedParameters, rule.deniedParameters);
+          if (rule.requiredParameters) existing.requiredParameters = [...new Set([...(existing.requiredParameters ?? []), ...rule.requiredParameters])];
+          continue;
+        }
+        const star = rule.pattern.endsWith('*');
+        const plus = rule.pattern.split('/').filter((s) => s === '+').length;
+        const positions = [rule.pattern.indexOf('+'), star ? rule.pattern.length - 1 : -1].filter((p) => p >= 0);
+        merged.set(rule.pattern, {
+          pattern: rule.pattern,
+          capabilities: rule.capabilities,
+          allowedParameters: rule.allowedParameters,
+          deniedParameters: rule.deniedParameters,
+          requiredParameters: rule.requiredParameters,
+          kind: plus > 0 ? 'segment' : star ? 'prefix' : 'exact',
+          prefix: star ? rule.pattern.slice(0, -1) : rule.pattern,
+          segments: rule.pattern.split('/'),
+          firstWildcard: positions.length > 0 ? Math.min(...positions) : Number.MAX_SAFE_INTEGER,
+          plusCount: plus,
+        });
+      }
+    }
+    for (const rule of merged.values()) {
+      if (rule.kind === 'exact') this.exact.set(rule.pattern, rule);
+      else this.wildcards.push(rule);
+    }
+  }
+
+  /** The rule that governs `path`: an exact match, else the highest-priority wildcard match. */
+  private ruleFor(path: string): MergedRule | undefined {
+    const exact = this.exact.get(path);
+    if (exact) return exact;
+    let best: MergedRule | undefined;
+    for (const rule of this.wildcards) {
+      const matches = rule.kind === 'prefix' ? path.startsWith(rule.prefix) : matchesSegments(rule, path);
+      if (matches && (!best || lowerPriority(best, rule))) best = rule;
+    }
+    return best;
+  }
+
+  /** The capability bits for `path` (0 if none; deny clears everything). */
+  capabilitiesFor(path: string): number {
+    if (this.isRoot) return 0xff & ~CAPABILITY_BITS.deny;
+    const rule = this.ruleFor(path);
+    if (!rule || rule.capabilities & CAPABILITY_BITS.deny) return 0;
+    return rule.capabilities;
+  }
+
+  /**
+   * True if some non-deny rule could grant something at or below `prefix` (a mount path). Used to
+   * decide whether to reveal a mount's details, as Vault's mount-access check does.
+   */
+  grantsAnythingUnder(prefix: string): boolean {
+    if (this.isRoot) return true;
+    const rules = [...this.exact.values(), ...this.wildcards];
+    return rules.some((rule) => {
+      if (rule.capabilities === 0 || rule.capabilities & CAPABILITY_BITS.deny) return false;
+      if (rule.kind === 'exact') return rule.pattern.startsWith(prefix);
+      const literal = rule.kind === 'prefix' ? rule.prefix : rule.pattern.slice(0, rule.firstWildcard);
+      return literal.startsWith(prefix) || prefix.startsWith(literal);
+    });
+  }
+
+  /** Decides one request: capability for the operation, `sudo` where required, parameter constraints on writes. */
+  allowOperation(path: string, operation: Operation, data: Record<string, unknown>, needsSudo: boolean): boolean {
+    if (this.isRoot) return true;
+    const rule = this.ruleFor(path);
+    if (!rule || rule.capabilities & CAPABILITY_BITS.deny) return false;
+    if (!(rule.capabilities & CAPABILITY_BITS[operation])) return false;
+    if (needsSudo && !(rule.capabilities & CAPABILITY_BITS.sudo)) return false;
+    if (operation === 'create' || operation === 'update' || operation === 'patch') return this.parametersAllowed(rule, data);
+    return true;
+  }
+
+  private parametersAllowed(rule: MergedRule, data: Record<string, unknown>): boolean {
+    for (const required of rule.requiredParameters ?? []) if (!(required in data)) return false;
+    const denied = rule.deniedParameters;
+    if (denied) {
+      const wildcard = denied['*'];
+      if (wildcard && wildcard.length === 0 && Object.keys(data).length > 0) return false;
+      for (const [key, value] of Object.entries(data)) {
+        const values = denied[key];
+        if (values === undefined) continue;
+        if (values.length === 0) return false;
+        if (valuesOf(value).some((v) => values.some((d) => valueMatches(d, v)))) return false;
+      }
+    }
+    const allowed = rule.allowedParameters;
+    if (allowed) {
+      const wildcard = allowed['*'];
+      for (const [key, value] of Object.entries(data)) {
+        const values = allowed[key];
+        if (values === undefined) {
+          if (wildcard !== undefined) continue;
+          return false;
+        }
+        if (values.length === 0) continue;
+        if (!valuesOf(value).every((v) => values.some((a) => valueMatches(a, v)))) return false;
+      }
+    }
+    return true;
+  }
+}
+
+/** Capability names for a bit set, as sys/capabilities reports them (`deny` when empty). */
+export function capabilityNames(bits: number, isRoot = false): string[] {
+  if (isRoot) return ['root'];
+  const names = CAPABILITY_NAMES.filter((c) => c !== 'deny' && bits & CAPABILITY_BITS[c]);
+  return names.length > 0 ? names.sort() : ['deny'];
+}

@@ -1,0 +1,205 @@
+// The token store: tokens exist in storage only as HMAC(token key, token); the plaintext token
+// exists only in the response that created it. Expiry and use counts are enforced on every lookup.
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
+import type { SqliteDatabase } from '../storage/database';
+import type { Clock } from '../util/clock';
+import type { Barrier } from './barrier';
+
+const TOKEN_HMAC_PURPOSE = 'token-hmac-v1';
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** A random base62 string of `length` characters, without modulo bias. */
+export function randomBase62(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < 248) out += BASE62[byte % 62];
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}
+
+/** Everything the vault knows about a token except the token itself. Stored encrypted. */
+export interface TokenEntry {
+  accessor: string;
+  policies: string[];
+  meta: Record<string, string>;
+  displayName: string;
+  /** The auth mount that created it, e.g. `auth/token/`, `auth/approle/`. */
+  authPath: string;
+  parentAccessor: string | null;
+  createdAtMs: number;
+  /** The TTL granted at creation or last renewal (0 only for root tokens without expiry). */
+  ttlSeconds: number;
+  explicitMaxTtlSeconds: number;
+  periodSeconds: number;
+  /** Uses granted at creation; 0 means unlimited. */
+  numUses: number;
+  renewable: boolean;
+  orphan: boolean;
+  type: 'service';
+  /** The token role used at creation, if any. */
+  role?: string;
+  /** Accountable owner (governance), where given. */
+  owner?: string;
+  /** Client CIDRs this token may be used from. */
+  boundCidrs?: string[];
+  /** Auth-method data needed to renew (role name, ...). */
+  internalData?: Record<string, unknown>;
+  /** When the token last had its TTL extended. */
+  lastRenewedAtMs?: number;
+}
+
+/** A live token: its entry plus the mutable columns. */
+export interface TokenRecord {
+  entry: TokenEntry;
+  expireAtMs: number | null;
+  usesRemaining: number | null;
+}
+
+interface TokenRow {
+  token_hash: Buffer;
+  accessor: string;
+  parent_accessor: string | null;
+  created_at: number;
+  expire_at: number | null;
+  uses_remaining: number | null;
+  entry: Buffer;
+}
+
+/** Deps the token store needs; wired in the composition root. */
+export interface TokenStoreDeps {
+  db: SqliteDatabase;
+  barrier: Barrier;
+  clock: Clock;
+}
+
+/** Creates, looks up, renews and revokes tokens. Leases are revoked by the expiration manager via `onRevoke`. */
+export class TokenStore {
+  private readonly insert: Statement<[Buffer, string, string | null, number, number | null, number | null, Uint8Array]>;
+  private readonly byHash: Statement<[Buffer], TokenRow>;
+  private readonly byAccessor: Statement<[string], TokenRow>;
+  private readonly children: Statement<[string], { accessor: string }>;
+  private readonly deleteByAccessor: Statement<[string]>;
+  private readonly useOnce: Statement<[Buffer], { uses_remaining: number }>;
+  private readonly updateExpiry: Statement<[number | null, Uint8Array, string]>;
+  private readonly orphanChildren: Statement<[string]>;
+  private readonly revokeListeners: ((accessors: string[]) => void)[] = [];
+
+  constructor(private readonly deps: TokenStoreDeps) {
+    const { db } = deps;
+    this.insert = db.prepare(
+      'INSERT INTO tokens (token_hash, accessor, parent_accessor, created_at, expire_at, uses_remaining, entry) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.byHash = db.prepare('SELECT * FROM tokens WHERE token_hash = ?');
+    this.byAccessor = db.prepare('SELECT * FROM tokens WHERE accessor = ?');
+    this.children = db.prepare('SELECT accessor FROM tokens WHERE parent_accessor = ?');
+    this.deleteByAccessor = db.prepare('DELETE FROM tokens WHERE accessor = ?');
+    this.useOnce = db.prepare(
+      'UPDATE tokens SET uses_remaining = uses_remaining - 1 WHERE token_hash = ? AND uses_remaining > 0 RETURNING uses_remaining',
+    );
+    this.updateExpiry = db.prepare('UPDATE tokens SET expire_at = ?, entry = ? WHERE accessor = ?');
+    this.orphanChildren = db.prepare('UPDATE tokens SET parent_accessor = NULL WHERE parent_accessor = ?');
+  }
+
+  /** Called inside the revoking transaction with every accessor revoked, so leases go with their token. */
+  onRevoke(listener: (accessors: string[]) => void): void {
+    this.revokeListeners.push(listener);
+  }
+
+  /** HMAC of a token under the token sub-key: the only form in which tokens are stored. */
+  hash(token: string): Buffer {
+    return createHmac('sha256', this.deps.barrier.subKey(TOKEN_HMAC_PURPOSE)).update(token).digest();
+  }
+
+  /** Stores a new token. `tokenValue` is only for the dev root token id and Vault's `id` field (root only). */
+  create(entry: Omit<TokenEntry, 'accessor' | 'createdAtMs'>, tokenValue?: string): { token: string; record: TokenRecord } {
+    const token = tokenValue ?? `hvs.${randomBase62(24)}`;
+    const nowMs = this.deps.clock.nowMs();
+    const full: TokenEntry = { ...entry, accessor: randomBase62(24), createdAtMs: nowMs };
+    const expireAtMs = full.ttlSeconds > 0 ? nowMs + full.ttlSeconds * 1000 : null;
+    const usesRemaining = full.numUses > 0 ? full.numUses : null;
+    this.insert.run(this.hash(token), full.accessor, full.parentAccessor, nowMs, expireAtMs, usesRemaining, this.seal(full));
+    return { token, record: { entry: full, expireAtMs, usesRemaining } };
+  }
+
+  /** The live token for `token`, or undefined if unknown, expired or used up. Does not consume a use. */
+  lookup(token: string): TokenRecord | undefined {
+    if (token.length === 0 || token.length > 512) return undefined;
+    const row = this.byHash.get(this.hash(token));
+    return row ? this.live(row) : undefined;
+  }
+
+  lookupByAccessor(accessor: string): TokenRecord | undefined {
+    if (accessor.length === 0 || accessor.length > 128) return undefined;
+    const row = this.byAccessor.get(accessor);
+    return row ? this.live(row) : undefined;
+  }
+
+  /**
+   * Consumes one use of a limited-use token. Returns false if none was left. When the last use
+   * is consumed the token is revoked after the request (Vault semantics: the last use still works).
+   */
+  consumeUse(token: string): { allowed: boolean; exhausted: boolean } {
+    const row = this.useOnce.get(this.hash(token));
+    if (!row) return { allowed: false, exhausted: true };
+    return { allowed: true, exhausted: row.uses_remaining === 0 };
+  }
+
+  /** Persists a new expiry (renewal). */
+  setExpiry(entry: TokenEntry, expireAtMs: number | null): void {
+    this.updateExpiry.run(expireAtMs, this.seal(entry), entry.accessor);
+  }
+
+  /** Revokes a token and, recursively, its children; durable when this returns. Returns every accessor revoked. */
+  revokeTree(accessor: string): string[] {
+    const revoked: string[] = [];
+    this.deps.db.transaction(() => {
+      const stack = [accessor];
+      while (stack.length > 0) {
+        const current = stack.pop() as string;
+        for (const child of this.children.all(current)) stack.push(child.accessor);
+        if (this.deleteByAccessor.run(current).changes > 0) revoked.push(current);
+      }
+      for (const listener of this.revokeListeners) listener(revoked);
+    })();
+    return revoked;
+  }
+
+  /** Revokes only this token; its children become orphans (revoke-orphan). */
+  revokeOrphan(accessor: string): string[] {
+    const revoked: string[] = [];
+    this.deps.db.transaction(() => {
+      this.orphanChildren.run(accessor);
+      if (this.deleteByAccessor.run(accessor).changes > 0) revoked.push(accessor);
+      for (const listener of this.revokeListeners) listener(revoked);
+    })();
+    return revoked;
+  }
+
+  /** All accessors (LIST auth/token/accessors). */
+  listAccessors(): string[] {
+    return (this.deps.db.prepare('SELECT accessor FROM tokens ORDER BY accessor').all() as { accessor: string }[]).map((r) => r.accessor);
+  }
+
+  /** Accessors of tokens past their expiry, for the tidy/sweep job. */
+  expiredAccessors(limit: number): string[] {
+    const rows = this.deps.db
+      .prepare('SELECT accessor FROM tokens WHERE expire_at IS NOT NULL AND expire_at <= ? LIMIT ?')
+      .all(this.deps.clock.nowMs(), limit) as { accessor: string }[];
+    return rows.map((r) => r.accessor);
+  }
+
+  private live(row: TokenRow): TokenRecord | undefined {
+    // Use counts are enforced by `consumeUse` (atomic); an exhausted token is revoked right after its last request.
+    if (row.expire_at !== null && row.expire_at <= this.deps.clock.nowMs()) return undefined;
+    const entry = this.deps.barrier.decryptJSON<TokenEntry>(`tokens/${row.accessor}`, row.entry);
+    return { entry, expireAtMs: row.expire_at, usesRemaining: row.uses_remaining };
+  }
+
+  private seal(entry: TokenEntry): Uint8Array {
+    return this.deps.barrier.encryptJSON(`tokens/${entry.accessor}`, entry);
+  }
+}

@@ -1,0 +1,398 @@
+// The core request pipeline: seal gate, routing, authentication, the one central access check,
+// audit, dispatch to the backend, and turning the backend's answer into Vault's response.
+import { randomUUID } from 'node:crypto';
+import { NotFoundError, PermissionDeniedError, SealedError } from '../errors';
+import type { SqliteDatabase } from '../storage/database';
+import type { Logger } from '../logger';
+import type { Clock } from '../util/clock';
+import { AuditBroker } from './audit/broker';
+import { Barrier } from './barrier';
+import { BarrierStorage } from './barrier-storage';
+import { addressInCidrs } from './cidr';
+import { resolveRequest } from './dispatch';
+import { type Envelope, envelope } from './envelope';
+import { DEFAULT_EXPIRATION_CONFIG, type ExpirationConfig, ExpirationManager } from './expiration';
+import { type BackendResponse, type CompiledPath, compilePaths, type Operation, type RequestIdentity } from './framework';
+import { type BackendRegistry, type LiveMount, MountTable } from './mounts';
+import { PolicyStore } from './policy/policy-store';
+import { Scheduler } from '../scheduler/scheduler';
+import { SealManager } from './seal';
+import { SYSTEM_DEFAULT_LEASE_TTL_SECONDS, SYSTEM_MAX_LEASE_TTL_SECONDS, systemBackend } from './system-backend';
+import { authBlock, tokenBackend } from './token-backend';
+import { type TokenRecord, TokenStore } from './tokens';
+
+/** A request as the HTTP layer hands it over: canonical path (no `/v1/`), parsed data. */
+export interface VaultRequest {
+  operation: Operation | 'write';
+  path: string;
+  data: Record<string, unknown>;
+  token?: string;
+  clientAddress: string;
+  clientPort?: number;
+  requestId?: string;
+}
+
+/** What the HTTP layer sends back; `body` undefined means 204. */
+export interface VaultResponse {
+  statusCode: number;
+  body?: unknown;
+}
+
+/** Paths that answer while sealed (Vault's list). */
+const SEALED_PATHS = new Set(['sys/init', 'sys/seal-status', 'sys/unseal', 'sys/health', 'sys/leader']);
+
+/** Deps of the core; everything is injected so tests can use a manual clock and in-memory storage. */
+export interface VaultDeps {
+  db: SqliteDatabase;
+  clock: Clock;
+  logger: Logger;
+  registry: BackendRegistry;
+  version?: string;
+  /** Lease handling tunables (attempts before irrevocable, backoff, batch sizes). */
+  expiration?: Partial<ExpirationConfig>;
+  /** Run background jobs while unsealed (default true). Embedders that drive sweeps themselves turn it off. */
+  scheduler?: boolean;
+}
+
+/** The routing decision for one request path. */
+interface Route {
+  mount: LiveMount | undefined;
+  compiled: CompiledPath[];
+  mountPath: string;
+}
+
+/** The vault: owns the barrier, seal, tokens, policies, audit and mounts, and handles every logical request. */
+export class Vault {
+  readonly barrier = new Barrier();
+  readonly store: BarrierStorage;
+  readonly seal: SealManager;
+  readonly tokens: TokenStore;
+  readonly policies: PolicyStore;
+  readonly audit: AuditBroker;
+  readonly mounts: MountTable;
+  readonly expiration: ExpirationManager;
+  readonly scheduler: Scheduler;
+  readonly clusterId = randomUUID();
+  readonly version: string;
+  private readonly systemPaths: CompiledPath[];
+
+  constructor(readonly deps: VaultDeps) {
+    this.version = deps.version ?? '0.1.0';
+    this.store = new BarrierStorage(deps.db, this.barrier);
+    this.seal = new SealManager(deps.db, this.barrier, deps.clock);
+    this.tokens = new TokenStore({ db: deps.db, barrier: this.barrier, clock: deps.clock });
+    this.policies = new PolicyStore(() => this.store.view('core/policies/'));
+    this.audit = new AuditBroker({ storage: this.store.view('core/audit/'), clock: deps.clock, logger: deps.logger });
+    this.expiration = new ExpirationManager({
+      db: deps.db,
+      barrier: this.barrier,
+      clock: deps.clock,
+      logger: deps.logger,
+      config: { ...DEFAULT_EXPIRATION_CONFIG, ...deps.expiration },
+      resolveMount: (uuid) => {
+        const mount = this.mounts.getByUuid(uuid);
+        if (!mount) return undefined;
+        return {
+          path: mount.entry.path,
+          secrets: mount.backend.secrets ?? {},
+          storage: mount.storage,
+          defaultLeaseTtlSeconds: mount.entry.config.defaultLeaseTtlSeconds || SYSTEM_DEFAULT_LEASE_TTL_SECONDS,
+          maxLeaseTtlSeconds: mount.entry.config.maxLeaseTtlSeconds || SYSTEM_MAX_LEASE_TTL_SECONDS,
+        };
+      },
+    });
+    // Leases go with their token, in the same transaction that deletes it.
+    this.tokens.onRevoke((accessors) => {
+      this.expiration.markTokenLeases(accessors);
+      if (this.scheduler.started) setImmediate(() => void this.scheduler.runNow('lease-sweep'));
+    });
+    this.scheduler = new Scheduler(deps.logger);
+    this.scheduler.register({ name: 'lease-sweep', schedule: '* * * * * *', run: () => this.expiration.sweep() });
+    this.scheduler.register({ name: 'token-expiry', schedule: '*/5 * * * * *', run: () => this.revokeExpiredTokens() });
+    this.scheduler.register({ name: 'lease-tidy', schedule: '0 17 * * * *', run: () => this.expiration.tidy() });
+    const system = systemBackend(this);
+    this.systemPaths = compilePaths(system.paths);
+    const noTune = { defaultLeaseTtlSeconds: 0, maxLeaseTtlSeconds: 0, forceNoCache: false };
+    this.mounts = new MountTable({ store: this.store, registry: deps.registry, clock: deps.clock, logger: deps.logger }, () => [
+      {
+        entry: { table: 'secret', path: 'sys/', type: 'system', description: 'system endpoints used for control, policy and debugging', config: noTune, options: {}, local: false, sealWrap: true, builtin: true },
+        backend: () => system,
+      },
+      {
+        entry: { table: 'auth', path: 'auth/token/', type: 'token', description: 'token based credentials', config: noTune, options: {}, local: false, sealWrap: false, builtin: true },
+        backend: (storage) =>
+          tokenBackend(
+            {
+              tokens: this.tokens,
+              clock: deps.clock,
+              limits: () => ({ defaultTtlSeconds: SYSTEM_DEFAULT_LEASE_TTL_SECONDS, maxTtlSeconds: SYSTEM_MAX_LEASE_TTL_SECONDS }),
+              hasSudo: (identity, path) => this.policies.acl(identity.policies).allowOperation(path, 'update', {}, true),
+            },
+            storage,
+          ),
+      },
+    ]);
+    this.seal.onUnseal(() => {
+      this.policies.load();
+      this.mounts.load();
+      this.audit.load();
+      if (deps.scheduler ?? true) this.scheduler.start();
+    });
+    this.seal.onSeal(async () => {
+      await this.scheduler.stop();
+      this.audit.unload();
+      this.mounts.unload();
+    });
+  }
+
+  /** Revokes tokens past their expiry (and so their leases); expiry is also enforced at every use. */
+  revokeExpiredTokens(): number {
+    let revoked = 0;
+    for (;;) {
+      const batch = this.tokens.expiredAccessors(500);
+      if (batch.length === 0) return revoked;
+      for (const accessor of batch) revoked += this.tokens.revokeTree(accessor).length;
+    }
+  }
+
+  /** Disables a mount: its leases are revoked first (synchronously); a failure keeps the mount. */
+  async unmount(path: string): Promise<void> {
+    const mount = this.mounts.get(path);
+    if (!mount) return;
+    await this.expiration.revokePrefix(mount.entry.path, { sync: true });
+    await this.mounts.unmount(path);
+  }
+
+  /** sys/init: creates the keys and the root token; the vault stays sealed. */
+  async initialize(secretShares: number, secretThreshold: number, rootTokenId?: string): Promise<{ keys: Uint8Array[]; rootToken: string }> {
+    let rootToken = '';
+    const keys = await this.seal.initialize({ secretShares, secretThreshold }, () => {
+      rootToken = this.createRootToken(rootTokenId);
+    });
+    return { keys, rootToken };
+  }
+
+  /** A root token: no expiry, the `root` policy, stored only as its HMAC. */
+  createRootToken(tokenValue?: string): string {
+    return this.tokens.create(
+      {
+        policies: ['root'],
+        meta: {},
+        displayName: 'root',
+        authPath: 'auth/token/',
+        parentAccessor: null,
+        ttlSeconds: 0,
+        explicitMaxTtlSeconds: 0,
+        periodSeconds: 0,
+        numUses: 0,
+        renewable: false,
+        orphan: true,
+        type: 'service',
+      },
+      tokenValue,
+    ).token;
+  }
+
+  private route(path: string): Route {
+    if (path === 'sys' || path.startsWith('sys/')) {
+      if (this.barrier.sealed && !SEALED_PATHS.has(path)) throw new SealedError();
+      return { compiled: this.systemPaths, mountPath: 'sys/', mount: this.barrier.sealed ? undefined : this.mounts.get('sys/') };
+    }
+    if (this.barrier.sealed) throw new SealedError();
+    const mount = this.mounts.route(path);
+    return { mount, compiled: mount?.compiled ?? [], mountPath: mount?.entry.path ?? '' };
+  }
+
+  private authenticate(token: string | undefined, clientAddress: string): TokenRecord {
+    const record = token ? this.tokens.lookup(token) : undefined;
+    if (!record) throw new PermissionDeniedError();
+    if (record.entry.boundCidrs && record.entry.boundCidrs.length > 0 && !addressInCidrs(clientAddress, record.entry.boundCidrs)) {
+      throw new PermissionDeniedError();
+    }
+    return record;
+  }
+
+  /** Handles one logical request. Throws VaultError subclasses; the HTTP layer maps them. */
+  async handle(request: VaultRequest): Promise<VaultResponse> {
+    const requestId = request.requestId ?? randomUUID();
+    // Vault canonicalises list requests to a trailing slash, so `secret/*` policies cover them.
+    const path = request.operation === 'list' && !request.path.endsWith('/') ? `${request.path}/` : request.path;
+    const { mount, compiled, mountPath } = this.route(path);
+    const relativePath = path.slice(mountPath.length);
+    const unauthenticated = compiled.some((c) => c.definition.unauthenticated && c.regex.test(relativePath));
+    if (unauthenticated) {
+      const resolved = await resolveRequest(compiled, this.incoming(request, requestId, path, relativePath, mountPath, mount));
+      return this.respond(requestId, await resolved.run(), mount, { clientAddress: request.clientAddress, requestPath: relativePath });
+    }
+
+    const token = this.authenticate(request.token, request.clientAddress);
+    const identity: RequestIdentity = {
+      accessor: token.entry.accessor,
+      displayName: token.entry.displayName,
+      policies: token.entry.policies,
+      metadata: token.entry.meta,
+      authPath: token.entry.authPath,
+      owner: token.entry.owner,
+      isRoot: token.entry.policies.includes('root'),
+    };
+    const acl = this.policies.acl(identity.policies);
+    const auditBase = {
+      requestId,
+      path,
+      mountType: mount?.entry.type ?? '',
+      mountAccessor: mount?.entry.accessor ?? '',
+      clientToken: request.token,
+      clientTokenAccessor: token.entry.accessor,
+      auth: {
+        displayName: token.entry.displayName,
+        policies: token.entry.policies,
+        metadata: token.entry.meta,
+        accessor: token.entry.accessor,
+        tokenType: 'service',
+        tokenTtlSeconds: token.entry.ttlSeconds,
+        tokenIssueTime: new Date(token.entry.createdAtMs).toISOString(),
+      },
+      data: request.data,
+      remoteAddress: request.clientAddress,
+      remotePort: request.clientPort,
+    };
+
+    let operation: Operation = request.operation === 'write' ? 'update' : request.operation;
+    try {
+      if (!mount && mountPath === '') {
+        // Unmounted path: answer as the ACL would for a mounted one, so paths cannot be probed.
+        if (!acl.allowOperation(path, operation, request.data, false)) throw new PermissionDeniedError();
+        throw new NotFoundError(`no handler for route "${path}". route entry not found.`);
+      }
+      const resolved = await resolveRequest(compiled, { ...this.incoming(request, requestId, path, relativePath, mountPath, mount), identity });
+      operation = resolved.operation;
+      const def = resolved.path.definition;
+      const allowed = def.tokenOnly || acl.allowOperation(path, operation, request.data, def.sudo ?? false);
+      this.audit.logRequest({ ...auditBase, operation, ...(allowed ? {} : { error: 'permission denied' }) });
+      if (!allowed) throw new PermissionDeniedError();
+      let exhausted = false;
+      if (token.usesRemaining !== null && request.token) {
+        const use = this.tokens.consumeUse(request.token);
+        if (!use.allowed) throw new PermissionDeniedError();
+        exhausted = use.exhausted;
+      }
+      let response: BackendResponse | undefined;
+      try {
+        response = await resolved.run();
+      } finally {
+        // Vault semantics: the last use still works, and the token is revoked right after it.
+        if (exhausted) this.tokens.revokeTree(token.entry.accessor);
+      }
+      const result = await this.respond(requestId, response, mount, { clientAddress: request.clientAddress, identity, requestPath: relativePath.replace(/\/$/, '') });
+      this.audit.logResponse({ ...auditBase, operation, response: this.auditResponse(result, mount) });
+      return result;
+    } catch (error) {
+      if (this.audit.hasDevices() && !(error instanceof Error && error.name === 'AuditFailureError')) {
+        this.audit.logResponse({ ...auditBase, operation, error: error instanceof Error ? error.message : 'internal error' });
+      }
+      throw error;
+    }
+  }
+
+  private incoming(request: VaultRequest, requestId: string, path: string, relativePath: string, mountPath: string, mount: LiveMount | undefined) {
+    return {
+      operation: request.operation,
+      path: relativePath,
+      mountPath,
+      rawData: request.data,
+      clientAddress: request.clientAddress,
+      requestId,
+      clientToken: request.token,
+      storage: mount?.storage ?? this.store.view(`unmounted/${path}`),
+    };
+  }
+
+  private auditResponse(result: VaultResponse, mount: LiveMount | undefined) {
+    const body = result.body as Envelope | undefined;
+    if (!body || typeof body !== 'object') return { mountType: mount?.entry.type ?? '' };
+    const auth = body.auth as Record<string, unknown> | null | undefined;
+    return {
+      mountType: mount?.entry.type ?? '',
+      data: (body.data ?? undefined) as Record<string, unknown> | undefined,
+      secret: body.lease_id ? { leaseId: body.lease_id } : undefined,
+      auth: auth
+        ? {
+            clientToken: String(auth.client_token ?? ''),
+            accessor: String(auth.accessor ?? ''),
+            policies: (auth.policies as string[]) ?? [],
+            metadata: (auth.metadata as Record<string, string>) ?? {},
+            displayName: '',
+            leaseDurationSeconds: Number(auth.lease_duration ?? 0),
+            renewable: Boolean(auth.renewable),
+            tokenType: 'service',
+            numUses: Number(auth.num_uses ?? 0),
+          }
+        : undefined,
+      warnings: body.warnings ?? undefined,
+    };
+  }
+
+  private async respond(
+    requestId: string,
+    response: BackendResponse | undefined,
+    mount: LiveMount | undefined,
+    context: { clientAddress: string; identity?: RequestIdentity; requestPath: string },
+  ): Promise<VaultResponse> {
+    if (!response) return { statusCode: 204 };
+    if (response.raw) return { statusCode: response.raw.statusCode, body: response.raw.body };
+    let auth = response.authBlock ?? null;
+    if (response.auth && mount) auth = this.mintLoginToken(response.auth, mount, context.clientAddress);
+    let lease = response.leaseInfo;
+    if (response.secret && mount) {
+      // Only the expiration manager mints lease ids; if it cannot store the lease it revokes the credential.
+      lease = await this.expiration.register({
+        mountUuid: mount.entry.uuid,
+        requestPath: context.requestPath,
+        secret: response.secret,
+        requester: { tokenAccessor: context.identity?.accessor, identity: context.identity?.displayName, owner: context.identity?.owner },
+      });
+    }
+    if (!response.data && !auth && !lease && (!response.warnings || response.warnings.length === 0)) {
+      return { statusCode: 204 };
+    }
+    const body: Envelope = envelope(
+      {
+        request_id: requestId,
+        data: response.data ?? null,
+        warnings: response.warnings,
+        auth,
+        lease_id: lease?.leaseId,
+        renewable: lease?.renewable,
+        lease_duration: lease ? lease.ttlSeconds : (response.leaseDurationSeconds ?? 0),
+        mount_type: mount?.entry.type ?? '',
+      },
+      response.topLevelData,
+    );
+    return { statusCode: 200, body };
+  }
+
+  /** Turns an auth method's login answer into a stored token (orphan: logins have no parent). */
+  private mintLoginToken(auth: NonNullable<BackendResponse['auth']>, mount: LiveMount, clientAddress: string): Record<string, unknown> {
+    const maxTtl = auth.maxTtlSeconds || mount.entry.config.maxLeaseTtlSeconds || SYSTEM_MAX_LEASE_TTL_SECONDS;
+    let ttlSeconds = auth.periodSeconds ? auth.periodSeconds : auth.ttlSeconds || mount.entry.config.defaultLeaseTtlSeconds || SYSTEM_DEFAULT_LEASE_TTL_SECONDS;
+    if (!auth.periodSeconds) ttlSeconds = Math.min(ttlSeconds, maxTtl);
+    const policies = [...new Set(auth.policies.includes('default') ? auth.policies : [...auth.policies, 'default'])].filter((p) => p !== 'root');
+    const { token, record } = this.tokens.create({
+      policies,
+      meta: auth.metadata,
+      displayName: `${mount.entry.path.slice('auth/'.length, -1)}-${auth.displayName}`.replace(/-$/, ''),
+      authPath: mount.entry.path,
+      parentAccessor: null,
+      ttlSeconds,
+      explicitMaxTtlSeconds: auth.periodSeconds ? 0 : maxTtl,
+      periodSeconds: auth.periodSeconds ?? 0,
+      numUses: auth.numUses ?? 0,
+      renewable: auth.renewable,
+      orphan: true,
+      type: 'service',
+      boundCidrs: auth.boundCidrs && auth.boundCidrs.length > 0 ? auth.boundCidrs : undefined,
+      internalData: { ...(auth.internalData ?? {}), clientAddress },
+    });
+    return authBlock(token, record, this.deps.clock.nowMs());
+  }
+}

@@ -1,0 +1,105 @@
+// The Express app: Vault's wire protocol over the core. Maps methods to operations, parses and
+// bounds input, and writes responses with exactly `Content-Type: application/json`.
+import { randomUUID } from 'node:crypto';
+import express, { type Request, type Response } from 'express';
+import { UnsupportedMediaTypeError, UnsupportedOperationError } from '../errors';
+import type { Operation } from '../core/framework';
+import type { Vault } from '../core/vault';
+import type { Logger } from '../logger';
+import { errorToResponse } from './errors';
+import { LIST_HEADER } from './list-method';
+import { type BodyLimits, canonicalPath, DEFAULT_BODY_LIMITS, parseJsonBody, queryData, readBody } from './request-parsing';
+
+/** Options for the HTTP layer. */
+export interface AppOptions {
+  vault: Vault;
+  logger: Logger;
+  bodyLimits?: BodyLimits;
+}
+
+function isTrue(value: unknown): boolean {
+  return value === 'true' || value === '1';
+}
+
+/** The logical operation for an HTTP method, as Vault maps them. */
+function operationFor(req: Request, query: Record<string, unknown>): Operation | 'write' {
+  switch (req.method) {
+    case 'GET':
+    case 'HEAD':
+      return req.headers[LIST_HEADER] === '1' || isTrue(query.list) ? 'list' : 'read';
+    case 'POST':
+    case 'PUT':
+      return 'write';
+    case 'DELETE':
+      return 'delete';
+    case 'PATCH':
+      return 'patch';
+    default:
+      throw new UnsupportedOperationError(`unsupported method ${req.method.slice(0, 16)}`);
+  }
+}
+
+/** The client's token from `X-Vault-Token` or `Authorization: Bearer`. */
+function tokenFrom(req: Request): string | undefined {
+  const header = req.headers['x-vault-token'];
+  if (typeof header === 'string' && header !== '') return header;
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string' && auth.startsWith('Bearer ')) return auth.slice('Bearer '.length).trim();
+  return undefined;
+}
+
+function send(res: Response, statusCode: number, body: unknown, head: boolean): void {
+  res.status(statusCode);
+  res.setHeader('Cache-Control', 'no-store');
+  if (body === undefined || statusCode === 204) {
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.setHeader('Content-Type', 'application/json');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(head ? undefined : text);
+}
+
+/** Builds the Express app serving `/v1/` for `vault`. */
+export function createApp(options: AppOptions): express.Express {
+  const { vault, logger } = options;
+  const limits = options.bodyLimits ?? DEFAULT_BODY_LIMITS;
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', false);
+
+  app.use(async (req: Request, res: Response) => {
+    const requestId = randomUUID();
+    try {
+      const rawTarget = req.originalUrl;
+      const path = canonicalPath(rawTarget);
+      const query = queryData(rawTarget);
+      const operation = operationFor(req, query);
+      let data: Record<string, unknown>;
+      if (operation === 'write' || operation === 'patch') {
+        if (operation === 'patch' && !String(req.headers['content-type'] ?? '').startsWith('application/merge-patch+json')) {
+          throw new UnsupportedMediaTypeError('PATCH requests must use Content-Type application/merge-patch+json');
+        }
+        data = parseJsonBody(await readBody(req, limits.maxBytes), limits);
+      } else {
+        delete query.list;
+        data = query;
+      }
+      const result = await vault.handle({
+        operation,
+        path,
+        data,
+        token: tokenFrom(req),
+        clientAddress: req.socket.remoteAddress ?? '',
+        requestId,
+      });
+      send(res, result.statusCode, result.body, req.method === 'HEAD');
+    } catch (error) {
+      const { statusCode, body } = errorToResponse(error, requestId, logger);
+      send(res, statusCode, body, req.method === 'HEAD');
+    }
+  });
+  return app;
+}

@@ -1,0 +1,105 @@
+// Starts a Leasehold server: dev mode (in-memory, unsealed, root token printed) or a real one on a data directory.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { Vault } from './core/vault';
+import { builtinRegistry } from './engines/registry';
+import { createApp } from './http/app';
+import { createVaultHttpServer } from './http/list-method';
+import { createLogger, type Logger } from './logger';
+import { openDatabase } from './storage/database';
+import { systemClock } from './util/clock';
+
+/** How to run the server (CLI flags map onto this). */
+export interface ServerOptions {
+  dev?: boolean;
+  devRootTokenId?: string;
+  /** HOST:PORT; port 0 picks a free one. Default 127.0.0.1:8200. */
+  listen?: string;
+  /** Directory for the SQLite file (required unless dev). */
+  dataDir?: string;
+  /** Log level; `silent` for embedded use in tests. */
+  logLevel?: string;
+}
+
+/** A running server. `rootToken` and `unsealKey` are only set in dev mode. */
+export interface RunningServer {
+  url: string;
+  vault: Vault;
+  rootToken?: string;
+  unsealKey?: string;
+  close(): Promise<void>;
+}
+
+/** Name of the database file inside the data directory. */
+export const DATABASE_FILE = 'leasehold.db';
+
+function parseListen(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  const host = i < 0 ? listen : listen.slice(0, i).replace(/^\[|\]$/g, '');
+  const port = i < 0 ? 8200 : Number(listen.slice(i + 1));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid listen address "${listen}"`);
+  return { host: host || '127.0.0.1', port };
+}
+
+/** Builds the vault and listens. In dev mode it initialises with one share, unseals and mounts kv-v2 at secret/. */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const logger: Logger = createLogger({ level: options.logLevel });
+  if (!options.dev && !options.dataDir) throw new Error('a data directory is required (--data DIR), or use --dev');
+  process.umask(0o077);
+  let dbFile = ':memory:';
+  if (!options.dev && options.dataDir) {
+    fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    dbFile = path.join(options.dataDir, DATABASE_FILE);
+  }
+  const db = openDatabase(dbFile);
+  const vault = new Vault({ db, clock: systemClock, logger, registry: builtinRegistry() });
+
+  let rootToken: string | undefined;
+  let unsealKey: string | undefined;
+  if (options.dev) {
+    const init = await vault.initialize(1, 1, options.devRootTokenId);
+    rootToken = init.rootToken;
+    unsealKey = Buffer.from(init.keys[0] as Uint8Array).toString('base64');
+    await vault.seal.submitShare(unsealKey);
+    vault.mounts.mount({
+      table: 'secret',
+      path: 'secret/',
+      type: 'kv',
+      description: 'key/value secret storage',
+      config: { defaultLeaseTtlSeconds: 0, maxLeaseTtlSeconds: 0, forceNoCache: false },
+      options: { version: '2' },
+      local: false,
+      sealWrap: false,
+    });
+  }
+
+  const app = createApp({ vault, logger });
+  const server = createVaultHttpServer(app);
+  const { host, port } = parseListen(options.listen ?? '127.0.0.1:8200');
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  logger.info({ url, dev: options.dev ?? false, sealed: vault.seal.sealed, initialized: vault.seal.initialized }, 'leasehold listening');
+
+  let closed = false;
+  return {
+    url,
+    vault,
+    rootToken,
+    unsealKey,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections?.();
+      });
+      await vault.seal.seal();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,43 @@
+// Builds a real vault for HTTP tests: in-memory SQLite, the real barrier and router, a manual or system clock.
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { Vault } from '../../src/core/vault';
+import { builtinRegistry } from '../../src/engines/registry';
+import { createApp } from '../../src/http/app';
+import { createVaultHttpServer } from '../../src/http/list-method';
+import { createLogger } from '../../src/logger';
+import { openDatabase } from '../../src/storage/database';
+import { type Clock, systemClock } from '../../src/util/clock';
+
+/** A fresh, uninitialised vault with its Express app. */
+export function newVault(options: { clock?: Clock; file?: string } = {}) {
+  const logger = createLogger({ level: 'silent' });
+  const db = openDatabase(options.file ?? ':memory:');
+  const vault = new Vault({ db, clock: options.clock ?? systemClock, logger, registry: builtinRegistry() });
+  const app = createApp({ vault, logger });
+  return { vault, app, db, logger };
+}
+
+/** An initialised, unsealed vault with a root token, like `server --dev` but without a listener. */
+export async function unsealedVault(options: { clock?: Clock } = {}) {
+  const built = newVault(options);
+  const { keys, rootToken } = await built.vault.initialize(1, 1);
+  await built.vault.seal.submitShare(Buffer.from(keys[0] as Uint8Array).toString('hex'));
+  return { ...built, rootToken };
+}
+
+/** Listens on 127.0.0.1 with the LIST-capable server; returns the base URL and a closer. */
+export async function listen(app: Parameters<typeof createVaultHttpServer>[0]): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
+  const server = createVaultHttpServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
