@@ -7,6 +7,7 @@ import type { Backend, BackendRequest, BackendResponse, PathDefinition } from '.
 import type { MountEntry } from './mounts';
 import { auditPaths } from './audit/paths';
 import { leasePaths } from './lease-paths';
+import { wrappingPaths } from './wrapping/paths';
 import { policyPaths } from './policy/policy-paths';
 import type { Vault } from './vault';
 
@@ -269,6 +270,7 @@ export function systemBackend(vault: Vault): Backend {
       },
       ...policyPaths({ policies: vault.policies, tokens: vault.tokens }),
       ...leasePaths(vault.expiration),
+      ...wrappingPaths(vault.wrapping),
       ...auditPaths(vault.audit),
     ],
   };

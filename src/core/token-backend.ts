@@ -208,6 +208,7 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
         if (extra.length > 0) throw new BadRequestError('child policies must be subset of parent');
       }
     }
+    if (policies.includes('response-wrapping')) throw new BadRequestError('the response-wrapping policy cannot be assigned');
     if (!noDefault && !policies.includes('root') && !policies.includes('default')) policies.push('default');
     if (noDefault) policies = policies.filter((p) => p !== 'default');
     if (policies.length === 0) throw new BadRequestError('token must have at least one policy');

@@ -19,6 +19,9 @@ import { Scheduler } from '../scheduler/scheduler';
 import { SealManager } from './seal';
 import { SYSTEM_DEFAULT_LEASE_TTL_SECONDS, SYSTEM_MAX_LEASE_TTL_SECONDS, systemBackend } from './system-backend';
 import { authBlock, tokenBackend } from './token-backend';
+import { WrappingManager, parseWrapTtl } from './wrapping/manager';
+import { requireWrapTtl } from './wrapping/paths';
+import { cubbyholeBackend, purgeCubbyhole } from '../engines/cubbyhole';
 import { type TokenRecord, TokenStore } from './tokens';
 
 /** A request as the HTTP layer hands it over: canonical path (no `/v1/`), parsed data. */
@@ -30,6 +33,8 @@ export interface VaultRequest {
   clientAddress: string;
   clientPort?: number;
   requestId?: string;
+  /** `X-Vault-Wrap-TTL`: answer with a single-use wrapping token instead of the response. */
+  wrapTtl?: string;
 }
 
 /** What the HTTP layer sends back; `body` undefined means 204. */
@@ -72,6 +77,7 @@ export class Vault {
   readonly mounts: MountTable;
   readonly expiration: ExpirationManager;
   readonly scheduler: Scheduler;
+  readonly wrapping: WrappingManager;
   readonly clusterId = randomUUID();
   readonly version: string;
   private readonly systemPaths: CompiledPath[];
@@ -106,7 +112,14 @@ export class Vault {
       this.expiration.markTokenLeases(accessors);
       if (this.scheduler.started) setImmediate(() => void this.scheduler.runNow('lease-sweep'));
     });
+    this.wrapping = new WrappingManager({ tokens: this.tokens, storage: this.store.view('core/wrapping/'), clock: deps.clock });
+    // A revoked token's cubbyhole goes with it, in the same transaction.
+    this.tokens.onRevoke((accessors) => {
+      const cubbyhole = this.mounts.get('cubbyhole/');
+      if (cubbyhole) for (const accessor of accessors) purgeCubbyhole(cubbyhole.storage, accessor);
+    });
     this.scheduler = new Scheduler(deps.logger);
+    this.scheduler.register({ name: 'wrapping-tidy', schedule: '0 */5 * * * *', run: () => this.wrapping.tidy(1000) });
     this.scheduler.register({ name: 'lease-sweep', schedule: '* * * * * *', run: () => this.expiration.sweep() });
     this.scheduler.register({ name: 'token-expiry', schedule: '*/5 * * * * *', run: () => this.revokeExpiredTokens() });
     this.scheduler.register({ name: 'lease-tidy', schedule: '0 17 * * * *', run: () => this.expiration.tidy() });
@@ -117,6 +130,10 @@ export class Vault {
       {
         entry: { table: 'secret', path: 'sys/', type: 'system', description: 'system endpoints used for control, policy and debugging', config: noTune, options: {}, local: false, sealWrap: true, builtin: true },
         backend: () => system,
+      },
+      {
+        entry: { table: 'secret', path: 'cubbyhole/', type: 'cubbyhole', description: 'per-token private secret storage', config: noTune, options: {}, local: true, sealWrap: false, builtin: true },
+        backend: (storage) => cubbyholeBackend(storage),
       },
       {
         entry: { table: 'auth', path: 'auth/token/', type: 'token', description: 'token based credentials', config: noTune, options: {}, local: false, sealWrap: false, builtin: true },
@@ -212,9 +229,22 @@ export class Vault {
     return record;
   }
 
-  /** Handles one logical request. Throws VaultError subclasses; the HTTP layer maps them. */
+  /**
+   * Handles one logical request. Throws VaultError subclasses; the HTTP layer maps them. With a
+   * wrap TTL the response is stored under a single-use wrapping token and only `wrap_info` is sent.
+   */
   async handle(request: VaultRequest): Promise<VaultResponse> {
     const requestId = request.requestId ?? randomUUID();
+    const wrapTtlSeconds = request.wrapTtl !== undefined && request.wrapTtl !== '' ? parseWrapTtl(request.wrapTtl) : undefined;
+    requireWrapTtl(request.path, wrapTtlSeconds);
+    const result = await this.handleUnwrapped({ ...request, requestId });
+    if (wrapTtlSeconds === undefined || result.body === undefined || result.statusCode !== 200) return result;
+    const wrapInfo = this.wrapping.wrap({ response: result.body as Record<string, unknown>, ttlSeconds: wrapTtlSeconds, creationPath: request.path });
+    return { statusCode: 200, body: envelope({ request_id: requestId, wrap_info: wrapInfo as unknown as Record<string, unknown> }) };
+  }
+
+  private async handleUnwrapped(request: VaultRequest & { requestId: string }): Promise<VaultResponse> {
+    const requestId = request.requestId;
     // Vault canonicalises list requests to a trailing slash, so `secret/*` policies cover them.
     const path = request.operation === 'list' && !request.path.endsWith('/') ? `${request.path}/` : request.path;
     const { mount, compiled, mountPath } = this.route(path);

@@ -93,7 +93,9 @@ export function createApp(options: AppOptions): express.Express {
         data,
         token: tokenFrom(req),
         clientAddress: req.socket.remoteAddress ?? '',
+        clientPort: req.socket.remotePort,
         requestId,
+        wrapTtl: typeof req.headers['x-vault-wrap-ttl'] === 'string' ? req.headers['x-vault-wrap-ttl'] : undefined,
       });
       send(res, result.statusCode, result.body, req.method === 'HEAD');
     } catch (error) {

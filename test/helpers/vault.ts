@@ -1,6 +1,8 @@
 // Builds a real vault for HTTP tests: in-memory SQLite, the real barrier and router, a manual or system clock.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type { ExpirationConfig } from '../../src/core/expiration';
+import type { BackendRegistry } from '../../src/core/mounts';
 import { Vault } from '../../src/core/vault';
 import { builtinRegistry } from '../../src/engines/registry';
 import { createApp } from '../../src/http/app';
@@ -9,17 +11,33 @@ import { createLogger } from '../../src/logger';
 import { openDatabase } from '../../src/storage/database';
 import { type Clock, systemClock } from '../../src/util/clock';
 
+/** Knobs for test vaults: the clock, extra engines, and whether background jobs run (off by default). */
+export interface VaultOptions {
+  clock?: Clock;
+  file?: string;
+  registry?: BackendRegistry;
+  scheduler?: boolean;
+  expiration?: Partial<ExpirationConfig>;
+}
+
 /** A fresh, uninitialised vault with its Express app. */
-export function newVault(options: { clock?: Clock; file?: string } = {}) {
+export function newVault(options: VaultOptions = {}) {
   const logger = createLogger({ level: 'silent' });
   const db = openDatabase(options.file ?? ':memory:');
-  const vault = new Vault({ db, clock: options.clock ?? systemClock, logger, registry: builtinRegistry() });
+  const vault = new Vault({
+    db,
+    clock: options.clock ?? systemClock,
+    logger,
+    registry: { ...builtinRegistry(), ...options.registry },
+    scheduler: options.scheduler ?? false,
+    expiration: options.expiration,
+  });
   const app = createApp({ vault, logger });
   return { vault, app, db, logger };
 }
 
 /** An initialised, unsealed vault with a root token, like `server --dev` but without a listener. */
-export async function unsealedVault(options: { clock?: Clock } = {}) {
+export async function unsealedVault(options: VaultOptions = {}) {
   const built = newVault(options);
   const { keys, rootToken } = await built.vault.initialize(1, 1);
   await built.vault.seal.submitShare(Buffer.from(keys[0] as Uint8Array).toString('hex'));

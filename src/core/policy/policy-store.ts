@@ -3,6 +3,7 @@
 import { BadRequestError } from '../../errors';
 import type { StorageView } from '../storage-view';
 import { Acl, type Policy, parsePolicy } from './acl';
+import { RESPONSE_WRAPPING_POLICY, RESPONSE_WRAPPING_POLICY_NAME } from '../wrapping/paths';
 
 /** Vault's default policy: what every token may do to itself, plus cubbyhole and wrapping. */
 export const DEFAULT_POLICY = `# Allow tokens to look up their own properties
@@ -99,6 +100,8 @@ export class PolicyStore {
   private readonly compiled = new Map<string, Policy>();
   private readonly aclCache = new Map<string, Acl>();
   private static readonly ROOT_ACL = new Acl([], true);
+  /** Built in and immutable: what a response-wrapping token may do (unwrap, look up, rewrap itself). */
+  private static readonly WRAPPING_POLICY = parsePolicy(RESPONSE_WRAPPING_POLICY_NAME, RESPONSE_WRAPPING_POLICY);
 
   constructor(private readonly storage: () => StorageView) {}
 
@@ -116,6 +119,7 @@ export class PolicyStore {
   get(name: string): Policy | undefined {
     const normalised = normalisePolicyName(name);
     if (normalised === 'root') return { name: 'root', raw: '', rules: [] };
+    if (normalised === RESPONSE_WRAPPING_POLICY_NAME) return PolicyStore.WRAPPING_POLICY;
     const cached = this.compiled.get(normalised);
     if (cached) return cached;
     const stored = this.storage().getJSON<StoredPolicy>(normalised);
@@ -129,6 +133,7 @@ export class PolicyStore {
   put(name: string, raw: string): void {
     const normalised = normalisePolicyName(name);
     if (normalised === 'root') throw new BadRequestError('cannot update "root" policy');
+    if (normalised === RESPONSE_WRAPPING_POLICY_NAME) throw new BadRequestError(`cannot update "${RESPONSE_WRAPPING_POLICY_NAME}" policy`);
     const policy = parsePolicy(normalised, raw);
     this.storage().putJSON(normalised, { name: normalised, raw } satisfies StoredPolicy);
     this.compiled.set(normalised, policy);
@@ -139,6 +144,7 @@ export class PolicyStore {
     const normalised = normalisePolicyName(name);
     if (normalised === 'root') throw new BadRequestError('cannot delete "root" policy');
     if (normalised === 'default') throw new BadRequestError('cannot delete "default" policy');
+    if (normalised === RESPONSE_WRAPPING_POLICY_NAME) throw new BadRequestError(`cannot delete "${RESPONSE_WRAPPING_POLICY_NAME}" policy`);
     this.storage().delete(normalised);
     this.compiled.delete(normalised);
     this.aclCache.clear();
