@@ -479,6 +479,12 @@ export class ExpirationManager {
     return rows.map((r) => ({ at: rfc3339(r.at), event: r.event, detail: r.detail }));
   }
 
+  /** Revocation data of every lease of a mount that is not yet revoked (drift checks). */
+  activeLeaseData(mountUuid: string): Record<string, unknown>[] {
+    const rows = this.deps.db.prepare("SELECT lease_id, payload FROM leases WHERE mount_uuid = ? AND state != 'revoked'").all(mountUuid) as LeaseRow[];
+    return rows.map((r) => this.payload(r).internalData);
+  }
+
   /** The state of a lease (tests and the ledger API). */
   state(leaseId: string): { state: LeaseState; attempts: number; lastError: string | null } | undefined {
     const row = this.row(leaseId);

@@ -130,13 +130,26 @@ export interface SecretType {
 export interface Backend {
   paths: PathDefinition[];
   secrets?: Record<string, SecretType>;
+  /**
+   * Periodic work (static-credential rotation, drift checks), called by the scheduler's
+   * `backend-periodic` job for every mount while unsealed. Never overlaps with itself.
+   */
+  periodic?: () => Promise<void> | void;
   /** Called when the mount is removed: drop external state. Storage is cleared by the router. */
   cleanup?: () => Promise<void> | void;
+}
+
+/** The read-only view of the lease table an engine may use (drift checks: which credentials are still leased). */
+export interface LeaseQuery {
+  /** Internal data of every active (not yet revoked) lease this mount issued. */
+  activeLeaseData(): Record<string, unknown>[];
 }
 
 /** What a backend factory gets: its config and storage, nothing else from the core. */
 export interface BackendContext {
   mountPath: string;
+  /** Lease lookups scoped to this mount. */
+  leases?: LeaseQuery;
   options: Record<string, string>;
   storage: StorageView;
   clock: Clock;

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { BadRequestError } from '../errors';
 import type { Clock } from '../util/clock';
 import type { BarrierStorage } from './barrier-storage';
-import { type Backend, type BackendFactory, type CompiledPath, compilePaths } from './framework';
+import { type Backend, type BackendFactory, type CompiledPath, compilePaths, type LeaseQuery } from './framework';
 import type { StorageView } from './storage-view';
 import { randomBase62 } from './tokens';
 
@@ -67,6 +67,8 @@ export interface MountTableDeps {
   registry: BackendRegistry;
   clock: Clock;
   logger: { info: (o: object, m?: string) => void; warn: (o: object, m?: string) => void; error: (o: object, m?: string) => void };
+  /** Lease lookups for one mount, handed to its backend. */
+  leaseQuery?: (mountUuid: string) => LeaseQuery;
 }
 
 /** Holds the live mounts while unsealed. */
@@ -108,6 +110,11 @@ export class MountTable {
       if (path.startsWith(mount.entry.path) || path + '/' === mount.entry.path) return mount;
     }
     return undefined;
+  }
+
+  /** Every live mount (for the periodic job). */
+  all(): LiveMount[] {
+    return [...this.mounts];
   }
 
   list(table: MountEntry['table']): LiveMount[] {
@@ -211,7 +218,7 @@ export class MountTable {
   private createBackend(entry: MountEntry, storage: StorageView): Backend {
     const factory = this.deps.registry[entry.type];
     if (!factory) throw new BadRequestError(`plugin not found in the catalog: ${entry.type}`);
-    return factory({ mountPath: entry.path, options: entry.options, storage, clock: this.deps.clock, logger: this.deps.logger });
+    return factory({ mountPath: entry.path, options: entry.options, storage, clock: this.deps.clock, logger: this.deps.logger, leases: this.deps.leaseQuery?.(entry.uuid) });
   }
 
   private instantiate(entry: MountEntry, storage: StorageView, backend: Backend): LiveMount {

@@ -123,10 +123,11 @@ export class Vault {
     this.scheduler.register({ name: 'lease-sweep', schedule: '* * * * * *', run: () => this.expiration.sweep() });
     this.scheduler.register({ name: 'token-expiry', schedule: '*/5 * * * * *', run: () => this.revokeExpiredTokens() });
     this.scheduler.register({ name: 'lease-tidy', schedule: '0 17 * * * *', run: () => this.expiration.tidy() });
+    this.scheduler.register({ name: 'backend-periodic', schedule: '*/5 * * * * *', run: () => this.runPeriodic() });
     const system = systemBackend(this);
     this.systemPaths = compilePaths(system.paths);
     const noTune = { defaultLeaseTtlSeconds: 0, maxLeaseTtlSeconds: 0, forceNoCache: false };
-    this.mounts = new MountTable({ store: this.store, registry: deps.registry, clock: deps.clock, logger: deps.logger }, () => [
+    this.mounts = new MountTable({ store: this.store, registry: deps.registry, clock: deps.clock, logger: deps.logger, leaseQuery: (uuid) => ({ activeLeaseData: () => this.expiration.activeLeaseData(uuid) }) }, () => [
       {
         entry: { table: 'secret', path: 'sys/', type: 'system', description: 'system endpoints used for control, policy and debugging', config: noTune, options: {}, local: false, sealWrap: true, builtin: true },
         backend: () => system,
@@ -169,6 +170,18 @@ export class Vault {
       const batch = this.tokens.expiredAccessors(500);
       if (batch.length === 0) return revoked;
       for (const accessor of batch) revoked += this.tokens.revokeTree(accessor).length;
+    }
+  }
+
+  /** Runs every mount's periodic function (static-role rotation, drift checks); one failure does not stop the others. */
+  async runPeriodic(): Promise<void> {
+    for (const mount of this.mounts.all()) {
+      if (!mount.backend.periodic) continue;
+      try {
+        await mount.backend.periodic();
+      } catch (error) {
+        this.deps.logger.error({ mount: mount.entry.path, err: error instanceof Error ? error.message : 'failed' }, 'periodic function failed');
+      }
     }
   }
 

@@ -383,5 +383,6 @@ export function createVaultHttpServer(handler: RequestListener): Server {
   server.prependListener('connection', (socket: Socket) => {
     installShim(socket, new ListMethodShim(markerLine, () => server.headersTimeout));
   });
+  server.on('connection', readThroughDataEvents);
   return server;
 }

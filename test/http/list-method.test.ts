@@ -290,6 +290,7 @@ describe('createVaultHttpServer', () => {
     ['Content-Length with Transfer-Encoding', `POST /v1/a HTTP/1.1\r\nHost: vault\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggledInBody}`],
     ['a non-chunked Transfer-Encoding', `POST /v1/a HTTP/1.1\r\nHost: vault\r\nTransfer-Encoding: gzip\r\n\r\n${smuggledInBody}`],
     ['a bad chunk size', `POST /v1/a HTTP/1.1\r\nHost: vault\r\nTransfer-Encoding: chunked\r\n\r\nz\r\n${smuggledInBody}`],
+    ['chunk data without its CRLF', `POST /v1/a HTTP/1.1\r\nHost: vault\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab${smuggledInBody}`],
   ])('leaves %s to Node, which answers 400', async (_name, message) => {
     const client = await RawClient.open(port);
     await client.write(message);
@@ -320,10 +321,21 @@ describe('createVaultHttpServer', () => {
     await client.write('Host: vault\r\n\r\n');
     expect((await client.responses(1)).map((r) => r.status)).toEqual([200]);
     expect(seen.map((s) => s.url)).toEqual(['/v1/slow']);
-    client.socket.destroy();
+    // The shim stepped aside for the rest of the connection, so Node's parser now sees LIST itself.
+    await client.write('LIST /v1/late HTTP/1.1\r\nHost: vault\r\n\r\n');
+    expect((await client.responses(2)).map((r) => r.status)).toEqual([200, 400]);
   });
 
-  it('lets Node judge heads too large to inspect', async () => {
+  it('hands a partial head to Node when the client half-closes', async () => {
+    const client = await RawClient.open(port);
+    await client.write('LIST /v1/a HTTP/1.1\r\nHost: vault\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    client.socket.end();
+    expect((await client.responses(1)).map((r) => r.status)).toEqual([400]);
+    expect(seen).toEqual([]);
+  });
+
+  it('lets Node judge heads and chunk lines too large to inspect', async () => {
     const errors: string[] = [];
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
       errors.push(error.code ?? '');
@@ -334,13 +346,14 @@ describe('createVaultHttpServer', () => {
       `GET /v1/a HTTP/1.1\r\nHost: vault\r\n${big(70 * 1024)}\r\n`,
       `LIST /v1/a HTTP/1.1\r\nHost: vault\r\n${big(70 * 1024)}\r\n`,
       `LIST /v1/a HTTP/1.1\r\nHost: vault\r\n${big(20 * 1024)}\r\n`,
+      `POST /v1/a HTTP/1.1\r\nHost: vault\r\nTransfer-Encoding: chunked\r\n\r\n1;ext=${'a'.repeat(70 * 1024)}\r\nx\r\n0\r\n\r\n`,
     ];
     for (const message of cases) {
       const client = await RawClient.open(port);
       await client.write(message, () => 4096);
       await client.waitClosed();
     }
-    expect(errors).toEqual(['HPE_HEADER_OVERFLOW', 'HPE_INVALID_METHOD', 'HPE_HEADER_OVERFLOW']);
+    expect(errors).toEqual(['HPE_HEADER_OVERFLOW', 'HPE_INVALID_METHOD', 'HPE_HEADER_OVERFLOW', 'HPE_CHUNK_EXTENSIONS_OVERFLOW']);
 
     // A head under Node's limit but spread over several packets is held, rewritten and served.
     const client = await RawClient.open(port);
