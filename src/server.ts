@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { BackendRegistry } from './core/mounts';
 import { Vault } from './core/vault';
 import { builtinRegistry } from './engines/registry';
 import { createApp } from './http/app';
@@ -20,6 +21,8 @@ export interface ServerOptions {
   dataDir?: string;
   /** Log level; `silent` for embedded use in tests. */
   logLevel?: string;
+  /** Extra engine or auth method types for embedders (added to the built-in catalogue). */
+  registry?: BackendRegistry;
 }
 
 /** A running server. `rootToken` and `unsealKey` are only set in dev mode. */
@@ -53,7 +56,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     dbFile = path.join(options.dataDir, DATABASE_FILE);
   }
   const db = openDatabase(dbFile);
-  const vault = new Vault({ db, clock: systemClock, logger, registry: builtinRegistry() });
+  const vault = new Vault({ db, clock: systemClock, logger, registry: { ...builtinRegistry(), ...options.registry } });
 
   let rootToken: string | undefined;
   let unsealKey: string | undefined;
@@ -85,6 +88,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   logger.info({ url, dev: options.dev ?? false, sealed: vault.seal.sealed, initialized: vault.seal.initialized }, 'leasehold listening');
 
+  // Log rotation: reopen audit files on SIGHUP, as Vault does.
+  const reopenAudit = () => vault.audit.reopen();
+  process.on('SIGHUP', reopenAudit);
   let closed = false;
   return {
     url,
@@ -94,6 +100,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     close: async () => {
       if (closed) return;
       closed = true;
+      process.off('SIGHUP', reopenAudit);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections?.();

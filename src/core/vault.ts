@@ -301,6 +301,7 @@ export class Vault {
     };
 
     let operation: Operation = request.operation === 'write' ? 'update' : request.operation;
+    let auditScope: ReadonlySet<string> | undefined;
     try {
       if (!mount && mountPath === '') {
         // Unmounted path: answer as the ACL would for a mounted one, so paths cannot be probed.
@@ -311,7 +312,7 @@ export class Vault {
       operation = resolved.operation;
       const def = resolved.path.definition;
       const allowed = def.tokenOnly || acl.allowOperation(path, operation, request.data, def.sudo ?? false);
-      this.audit.logRequest({ ...auditBase, operation, ...(allowed ? {} : { error: 'permission denied' }) });
+      auditScope = this.audit.logRequest({ ...auditBase, operation, ...(allowed ? {} : { error: 'permission denied' }) });
       if (!allowed) throw new PermissionDeniedError();
       let exhausted = false;
       if (token.usesRemaining !== null && request.token) {
@@ -327,11 +328,11 @@ export class Vault {
         if (exhausted) this.tokens.revokeTree(token.entry.accessor);
       }
       const result = await this.respond(requestId, response, mount, { clientAddress: request.clientAddress, identity, requestPath: relativePath.replace(/\/$/, '') });
-      this.audit.logResponse({ ...auditBase, operation, response: this.auditResponse(result, mount) });
+      this.audit.logResponse({ ...auditBase, operation, response: this.auditResponse(result, mount) }, auditScope);
       return result;
     } catch (error) {
       if (this.audit.hasDevices() && !(error instanceof Error && error.name === 'AuditFailureError')) {
-        this.audit.logResponse({ ...auditBase, operation, error: error instanceof Error ? error.message : 'internal error' });
+        this.audit.logResponse({ ...auditBase, operation, error: error instanceof Error ? error.message : 'internal error' }, auditScope);
       }
       throw error;
     }

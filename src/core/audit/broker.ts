@@ -195,18 +195,24 @@ export class AuditBroker {
     return device.hasher.hmac(input);
   }
 
-  /** Records a request before it runs. Throws AuditFailureError if devices exist and none recorded it. */
-  logRequest(input: AuditRequestInput): void {
-    if (this.devices.size === 0) return;
+  /**
+   * Records a request before it runs. Throws AuditFailureError if devices exist and none recorded it.
+   * Returns the devices it went to: the request's response is owed to exactly those (a device
+   * enabled by this very request does not have to record the response to its own enabling).
+   */
+  logRequest(input: AuditRequestInput): ReadonlySet<string> {
+    const scope = new Set(this.devices.keys());
+    if (scope.size === 0) return scope;
     const time = formatTimeNano(this.deps.clock.nowMs());
     this.fanOut('request', (device) => device.formatter.requestLine(input, time));
+    return scope;
   }
 
-  /** Records a response (or error) before it is sent. Throws AuditFailureError like `logRequest`. */
-  logResponse(input: AuditResponseInput): void {
-    if (this.devices.size === 0) return;
+  /** Records a response (or error) before it is sent, to the devices in `scope` (default: all). Throws like `logRequest`. */
+  logResponse(input: AuditResponseInput, scope?: ReadonlySet<string>): void {
+    if (this.devices.size === 0 || scope?.size === 0) return;
     const time = formatTimeNano(this.deps.clock.nowMs());
-    this.fanOut('response', (device) => device.formatter.responseLine(input, time));
+    this.fanOut('response', (device) => device.formatter.responseLine(input, time), scope);
   }
 
   /** Reopens every file device (log rotation, e.g. on SIGHUP). A device that cannot reopen keeps its old file. */
@@ -220,9 +226,12 @@ export class AuditBroker {
     }
   }
 
-  private fanOut(kind: 'request' | 'response', format: (device: ActiveDevice) => string): void {
+  private fanOut(kind: 'request' | 'response', format: (device: ActiveDevice) => string, scope?: ReadonlySet<string>): void {
     let recorded = 0;
-    for (const device of this.devices.values()) {
+    let attempted = 0;
+    for (const [path, device] of this.devices) {
+      if (scope && !scope.has(path)) continue;
+      attempted += 1;
       try {
         if (device.failure || !device.sink) throw new Error(device.failure ?? 'device has no sink');
         device.sink.write(format(device));
@@ -231,7 +240,8 @@ export class AuditBroker {
         this.deps.logger.error({ auditPath: device.config.path, entryType: kind, err: describeError(err) }, 'audit device failed to record an entry');
       }
     }
-    if (recorded === 0) throw new AuditFailureError();
+    // A scope whose devices were all disabled meanwhile owes nothing.
+    if (recorded === 0 && attempted > 0) throw new AuditFailureError();
   }
 
   /** Builds the in-memory device for a stored entry; a configuration that no longer validates is kept, failing. */
