@@ -60,7 +60,8 @@ describe('audit devices in the request pipeline', () => {
       const { app, rootToken } = await unsealedVault();
       const root = { 'X-Vault-Token': rootToken };
       const exec = path.join(dir, 'exec.log');
-      fs.writeFileSync(exec, '', { mode: 0o755 });
+      fs.writeFileSync(exec, '');
+      fs.chmodSync(exec, 0o755);
       const world = path.join(dir, 'world.log');
       fs.writeFileSync(world, '');
       fs.chmodSync(world, 0o666);

@@ -1,0 +1,49 @@
+// Tracks what the bench leaves behind (temp dirs, child processes) and removes it on every way out, errors and signals included.
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const tempDirs = new Set<string>();
+const children = new Set<ChildProcess>();
+
+/** A fresh private temp dir, removed at exit if the scenario did not remove it itself. */
+export function makeTempDir(label: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `leasehold-bench-${label}-`));
+  tempDirs.add(dir);
+  return dir;
+}
+
+/** Removes a temp dir now (scenarios call this in `finally` to free disk between scenarios). */
+export function removeTempDir(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+  tempDirs.delete(dir);
+}
+
+/** Registers a child process so that it is killed if the bench exits while it is still running. */
+export function trackChild(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+
+/** Synchronous last resort: SIGKILL every live child and delete every temp dir. Safe to call twice. */
+function cleanupNow(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+  children.clear();
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+/** Installs the exit and signal handlers; call once from the entry point. */
+export function installCleanupHandlers(): void {
+  process.on('exit', cleanupNow);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`\nbench: ${signal}, cleaning up\n`);
+      cleanupNow();
+      process.exit(130);
+    });
+  }
+}

@@ -1,0 +1,108 @@
+// Starts and stops the bench's child processes (the Leasehold server, the reference servers) and reads their memory.
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { trackChild } from './cleanup';
+
+/** The repository root (scripts/bench/ is two levels down). */
+export const ROOT = path.resolve(__dirname, '..', '..');
+
+/** How long a child may take to answer its first HTTP request. */
+const START_TIMEOUT_MS = 30_000;
+/** How much of a child's stderr is kept for error messages. */
+const STDERR_TAIL_BYTES = 8192;
+
+/** A child HTTP server and its base URL. */
+export interface ChildServer {
+  url: string;
+  child: ChildProcess;
+  /** Milliseconds from spawn until the first HTTP answer (any status). */
+  readyMs: number;
+  stderrTail(): string;
+}
+
+/** A free TCP port on 127.0.0.1 (there is a small race until the child binds it; fine for a bench). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resident set size of a process in MiB, from /proc/<pid>/status (VmRSS); undefined if it is gone. */
+export function rssMiB(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Spawns `node --import tsx <script> ...args` from the repository root and waits until `url`
+ * answers any HTTP request (like test/helpers/process.ts). Throws with the child's stderr if it dies.
+ */
+export async function startNodeServer(script: string, args: string[], port: number, env: Record<string, string> = {}): Promise<ChildServer> {
+  const startedAt = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LEASEHOLD_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  trackChild(child);
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-STDERR_TAIL_BYTES);
+  });
+  child.stdout?.resume();
+  const server: ChildServer = { url: `http://127.0.0.1:${port}`, child, readyMs: 0, stderrTail: () => stderr };
+  try {
+    await waitForHttp(server.url, child);
+  } catch (error) {
+    await stopChild(child);
+    throw new Error(`${script} ${args.join(' ')}: ${(error as Error).message}\n${stderr}`);
+  }
+  server.readyMs = performance.now() - startedAt;
+  return server;
+}
+
+/** `leasehold server <args> --listen 127.0.0.1:<port>` as a child process. */
+export async function startLeasehold(args: string[]): Promise<ChildServer> {
+  const port = await freePort();
+  return startNodeServer('src/cli/main.ts', ['server', ...args, '--listen', `127.0.0.1:${port}`], port);
+}
+
+/** Polls `url` every 10 ms until it answers; the short interval keeps the start-up measurement honest. */
+async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited early (${child.exitCode ?? child.signalCode})`);
+    try {
+      await (await fetch(`${url}/v1/sys/health`)).arrayBuffer();
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`did not answer within ${START_TIMEOUT_MS} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+}
+
+/** Stops a child: `signal` first (SIGTERM lets the server close its database), SIGKILL if it lingers. */
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
