@@ -47,3 +47,13 @@ export function installCleanupHandlers(): void {
     });
   }
 }
+
+/** Runs `fn` with a fresh temp dir and removes the dir afterwards, whatever happens. */
+export async function withTempDir<T>(label: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = makeTempDir(label);
+  try {
+    return await fn(dir);
+  } finally {
+    removeTempDir(dir);
+  }
+}

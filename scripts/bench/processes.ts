@@ -106,3 +106,13 @@ export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'S
     child.kill(signal);
   });
 }
+
+/** Runs `fn` with a started server and always stops the server afterwards. */
+export async function withServer<T>(start: Promise<ChildServer>, fn: (server: ChildServer) => Promise<T>): Promise<T> {
+  const server = await start;
+  try {
+    return await fn(server);
+  } finally {
+    await stopChild(server.child);
+  }
+}

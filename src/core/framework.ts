@@ -68,6 +68,10 @@ export interface AuthDescriptor {
   periodSeconds?: number;
   numUses?: number;
   renewable: boolean;
+  /** Do not add the `default` policy (token_no_default_policy). */
+  noDefaultPolicy?: boolean;
+  /** A hard cap from issue that renewal never passes, periodic tokens included (token_explicit_max_ttl). */
+  explicitMaxTtlSeconds?: number;
   boundCidrs?: string[];
   /** Data the method needs on renewal (e.g. the role name). Stored encrypted. */
   internalData?: Record<string, unknown>;
@@ -130,6 +134,11 @@ export interface SecretType {
 export interface Backend {
   paths: PathDefinition[];
   secrets?: Record<string, SecretType>;
+  /**
+   * Auth methods: called before a token this mount issued is renewed. Throw (e.g. the role was
+   * deleted) to refuse the renewal; return a lower max TTL to apply the role's current limits.
+   */
+  renewLogin?: (input: { internalData: Record<string, unknown>; metadata: Record<string, string> }) => Promise<{ maxTtlSeconds?: number } | void> | { maxTtlSeconds?: number } | void;
   /**
    * Periodic work (static-credential rotation, drift checks), called by the scheduler's
    * `backend-periodic` job for every mount while unsealed. Never overlaps with itself.

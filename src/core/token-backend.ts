@@ -38,6 +38,8 @@ export interface TokenBackendDeps {
   clock: Clock;
   limits: () => TokenLimits;
   hasSudo: (identity: RequestIdentity, path: string) => boolean;
+  /** Asks the issuing auth method whether a login token may still be renewed (its role may be gone). */
+  beforeRenew: (entry: TokenEntry) => Promise<{ maxTtlSeconds?: number } | undefined>;
 }
 
 const createFields = z.object({
@@ -140,7 +142,7 @@ export function lookupData(record: TokenRecord, nowMs: number, token?: string): 
  * Renews a token: the new TTL is `increment` (or its original TTL, or its period) from now,
  * never past its explicit max TTL or the system max measured from creation.
  */
-export function renewToken(tokens: TokenStore, record: TokenRecord, incrementSeconds: number | undefined, nowMs: number, limits: TokenLimits): TokenRecord {
+export function renewToken(tokens: TokenStore, record: TokenRecord, incrementSeconds: number | undefined, nowMs: number, limits: TokenLimits, roleMaxTtlSeconds?: number): TokenRecord {
   const e = record.entry;
   if (record.expireAtMs === null) return record;
   if (!e.renewable) throw new BadRequestError('token is not renewable');
@@ -150,6 +152,7 @@ export function renewToken(tokens: TokenStore, record: TokenRecord, incrementSec
   const caps: number[] = [];
   if (e.explicitMaxTtlSeconds > 0) caps.push(e.createdAtMs + e.explicitMaxTtlSeconds * 1000);
   if (e.periodSeconds === 0) caps.push(e.createdAtMs + limits.maxTtlSeconds * 1000);
+  if (roleMaxTtlSeconds) caps.push(e.createdAtMs + roleMaxTtlSeconds * 1000);
   for (const cap of caps) expireAtMs = Math.min(expireAtMs, cap);
   if (expireAtMs <= nowMs) throw new BadRequestError('token has reached its maximum TTL and cannot be renewed');
   const entry: TokenEntry = { ...e, lastRenewedAtMs: nowMs };
@@ -170,6 +173,11 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
   };
 
   const readRole = (name: string) => storage.getJSON<TokenRole>(`roles/${name}`);
+
+  const renew = async (record: TokenRecord, incrementSeconds: number | undefined): Promise<TokenRecord> => {
+    const limits = await deps.beforeRenew(record.entry);
+    return renewToken(tokens, record, incrementSeconds, now(), deps.limits(), limits?.maxTtlSeconds);
+  };
 
   const createToken = (req: BackendRequest, mode: 'create' | 'orphan' | 'role'): BackendResponse => {
     const f = req.fields as z.infer<typeof createFields>;
@@ -330,8 +338,8 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
       description: 'Renew the calling token.',
       fields: renewFields,
       operations: {
-        update: (req) => {
-          const renewed = renewToken(tokens, callerRecord(req), req.fields.increment as number | undefined, now(), deps.limits());
+        update: async (req) => {
+          const renewed = await renew(callerRecord(req), req.fields.increment as number | undefined);
           return { authBlock: authBlock(req.clientToken, renewed, now()) };
         },
       },
@@ -341,12 +349,12 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
       description: 'Renew a token given in the body.',
       fields: renewFields,
       operations: {
-        update: (req) => {
+        update: async (req) => {
           const token = req.fields.token as string | undefined;
           if (!token) throw new BadRequestError('missing field "token"');
           const record = tokens.lookup(token);
           if (!record) throw new BadRequestError('invalid token');
-          const renewed = renewToken(tokens, record, req.fields.increment as number | undefined, now(), deps.limits());
+          const renewed = await renew(record, req.fields.increment as number | undefined);
           return { authBlock: authBlock(token, renewed, now()) };
         },
       },
@@ -356,10 +364,10 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
       description: 'Renew a token by its accessor.',
       fields: z.object({ accessor: str(128).optional(), increment: durationSeconds().optional() }),
       operations: {
-        update: (req) => {
+        update: async (req) => {
           const record = tokens.lookupByAccessor(String(req.fields.accessor ?? ''));
           if (!record) throw new BadRequestError('invalid accessor');
-          const renewed = renewToken(tokens, record, req.fields.increment as number | undefined, now(), deps.limits());
+          const renewed = await renew(record, req.fields.increment as number | undefined);
           return { authBlock: authBlock(undefined, renewed, now()) };
         },
       },

@@ -1,7 +1,7 @@
 // The core request pipeline: seal gate, routing, authentication, the one central access check,
 // audit, dispatch to the backend, and turning the backend's answer into Vault's response.
 import { randomUUID } from 'node:crypto';
-import { NotFoundError, PermissionDeniedError, SealedError } from '../errors';
+import { BadRequestError, NotFoundError, PermissionDeniedError, SealedError } from '../errors';
 import type { SqliteDatabase } from '../storage/database';
 import type { Logger } from '../logger';
 import type { Clock } from '../util/clock';
@@ -145,6 +145,12 @@ export class Vault {
               clock: deps.clock,
               limits: () => ({ defaultTtlSeconds: SYSTEM_DEFAULT_LEASE_TTL_SECONDS, maxTtlSeconds: SYSTEM_MAX_LEASE_TTL_SECONDS }),
               hasSudo: (identity, path) => this.policies.acl(identity.policies).allowOperation(path, 'update', {}, true),
+              beforeRenew: async (entry) => {
+                if (entry.authPath === 'auth/token/') return undefined;
+                const authMount = this.mounts.get(entry.authPath);
+                if (!authMount) throw new BadRequestError('the auth method that issued this token is no longer mounted');
+                return (await authMount.backend.renewLogin?.({ internalData: entry.internalData ?? {}, metadata: entry.meta })) ?? undefined;
+              },
             },
             storage,
           ),
@@ -417,10 +423,15 @@ export class Vault {
 
   /** Turns an auth method's login answer into a stored token (orphan: logins have no parent). */
   private mintLoginToken(auth: NonNullable<BackendResponse['auth']>, mount: LiveMount, clientAddress: string): Record<string, unknown> {
-    const maxTtl = auth.maxTtlSeconds || mount.entry.config.maxLeaseTtlSeconds || SYSTEM_MAX_LEASE_TTL_SECONDS;
+    const mountMax = mount.entry.config.maxLeaseTtlSeconds || SYSTEM_MAX_LEASE_TTL_SECONDS;
+    const maxTtl = Math.min(auth.maxTtlSeconds || mountMax, mountMax);
     let ttlSeconds = auth.periodSeconds ? auth.periodSeconds : auth.ttlSeconds || mount.entry.config.defaultLeaseTtlSeconds || SYSTEM_DEFAULT_LEASE_TTL_SECONDS;
     if (!auth.periodSeconds) ttlSeconds = Math.min(ttlSeconds, maxTtl);
-    const policies = [...new Set(auth.policies.includes('default') ? auth.policies : [...auth.policies, 'default'])].filter((p) => p !== 'root');
+    if (auth.explicitMaxTtlSeconds) ttlSeconds = Math.min(ttlSeconds, auth.explicitMaxTtlSeconds);
+    // Auth methods can never mint root tokens; `default` is added unless the role says otherwise.
+    const withDefault = auth.noDefaultPolicy || auth.policies.includes('default') ? auth.policies : [...auth.policies, 'default'];
+    const policies = [...new Set(withDefault)].filter((p) => p !== 'root' && p !== 'response-wrapping');
+    if (policies.length === 0) throw new BadRequestError('the login would produce a token without policies');
     const { token, record } = this.tokens.create({
       policies,
       meta: auth.metadata,
@@ -428,7 +439,7 @@ export class Vault {
       authPath: mount.entry.path,
       parentAccessor: null,
       ttlSeconds,
-      explicitMaxTtlSeconds: auth.periodSeconds ? 0 : maxTtl,
+      explicitMaxTtlSeconds: auth.periodSeconds ? (auth.explicitMaxTtlSeconds ?? 0) : Math.min(maxTtl, auth.explicitMaxTtlSeconds || maxTtl),
       periodSeconds: auth.periodSeconds ?? 0,
       numUses: auth.numUses ?? 0,
       renewable: auth.renewable,

@@ -65,6 +65,8 @@ function authFor({ role, secretId }: LoginSuccess): AuthDescriptor {
     metadata: { ...(secretId?.metadata ?? {}), role_name: role.name },
     ttlSeconds: role.tokenTtlSeconds,
     maxTtlSeconds: tightest(role.tokenMaxTtlSeconds, role.tokenExplicitMaxTtlSeconds),
+    explicitMaxTtlSeconds: role.tokenExplicitMaxTtlSeconds,
+    noDefaultPolicy: role.tokenNoDefaultPolicy,
     ...(role.tokenPeriodSeconds > 0 ? { periodSeconds: role.tokenPeriodSeconds } : {}),
     numUses: role.tokenNumUses,
     renewable: true,

@@ -152,6 +152,7 @@ export function loginPath(deps: LoginDeps): PathDefinition<LoginFields> {
       metadata: { ...metadata, role: roleName },
       ttlSeconds: role.tokenTtlSeconds,
       maxTtlSeconds: maxTtlCandidates.length > 0 ? Math.min(...maxTtlCandidates) : 0,
+      explicitMaxTtlSeconds: role.tokenExplicitMaxTtlSeconds,
       periodSeconds: role.tokenPeriodSeconds > 0 ? role.tokenPeriodSeconds : undefined,
       numUses: role.tokenNumUses > 0 ? role.tokenNumUses : undefined,
       renewable: true,

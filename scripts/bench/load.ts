@@ -1,0 +1,76 @@
+// Drives HTTP load with autocannon in a worker thread, so it never shares an event loop with a server running in the bench process.
+import { Worker } from 'node:worker_threads';
+
+/** One load run: what to request, how hard, for how long. */
+export interface LoadSpec {
+  /** Base URL, e.g. http://127.0.0.1:8200 */
+  url: string;
+  /** Path with query, e.g. /v1/secret/data/bench/app */
+  path: string;
+  method: 'GET' | 'POST' | 'PUT';
+  headers: Record<string, string>;
+  body?: string;
+  connections: number;
+  /** Upper bound; `runLoad`'s `until` may stop it earlier. */
+  durationSeconds: number;
+}
+
+/** What the worker sends back (raw; `runLoad` summarises it). */
+export interface WorkerResult {
+  completed: number;
+  elapsedSeconds: number;
+  errors: number;
+  non2xx: number;
+  latenciesMs: number[];
+}
+
+/** The numbers the tables print. */
+export interface LoadResult {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Connection errors, timeouts and non-2xx answers: anything but a success. */
+  failures: number;
+  completed: number;
+  elapsedSeconds: number;
+}
+
+// The worker is TypeScript: load tsx's CommonJS hook inside it (Node's worker does not inherit tsx from the CLI).
+const WORKER_SOURCE = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(require.resolve('./load-worker.ts'))});`;
+
+/** Percentile (nearest rank) of an ascending array. */
+function percentile(sorted: number[], fraction: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))] as number;
+}
+
+/**
+ * Runs `spec` and summarises it. With `until`, the load stops as soon as that promise settles
+ * (used to measure latency exactly while the sweep runs); otherwise it runs for `durationSeconds`.
+ */
+export async function runLoad(spec: LoadSpec, until?: Promise<unknown>): Promise<LoadResult> {
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: spec });
+  try {
+    const raw = await new Promise<WorkerResult>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`load worker exited with code ${code} before reporting`)));
+      const stop = () => worker.postMessage('stop');
+      until?.then(stop, stop);
+    });
+    const sorted = Float64Array.from(raw.latenciesMs).sort();
+    const latencies = Array.from(sorted);
+    return {
+      requestsPerSecond: raw.elapsedSeconds > 0 ? raw.completed / raw.elapsedSeconds : 0,
+      p50Ms: percentile(latencies, 0.5),
+      p99Ms: percentile(latencies, 0.99),
+      maxMs: latencies.length > 0 ? (latencies[latencies.length - 1] as number) : Number.NaN,
+      failures: raw.errors + raw.non2xx,
+      completed: raw.completed,
+      elapsedSeconds: raw.elapsedSeconds,
+    };
+  } finally {
+    await worker.terminate();
+  }
+}

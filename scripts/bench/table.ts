@@ -1,0 +1,62 @@
+// The bench's result rows and how they are printed: one table per scenario and one summary table at the end.
+import type { LoadResult } from './load';
+
+/** One line of a results table. Empty cells are left blank. */
+export interface ResultRow {
+  scenario: string;
+  measurement: string;
+  requestsPerSecond?: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  /** Anything but a 2xx answer (must be 0 for the numbers to mean anything). */
+  failures?: number;
+  rssMiB?: number;
+  /** Ratios, timings and anything else that does not fit a column. */
+  note?: string;
+}
+
+/** A row from a load result. */
+export function loadRow(scenario: string, measurement: string, load: LoadResult, extra: Partial<ResultRow> = {}): ResultRow {
+  return { scenario, measurement, requestsPerSecond: load.requestsPerSecond, p50Ms: load.p50Ms, p99Ms: load.p99Ms, failures: load.failures, ...extra };
+}
+
+const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+/** Milliseconds with sensible precision: 0.42, 3.1, 1,234. */
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '-';
+  if (ms < 10) return ms.toFixed(2);
+  if (ms < 100) return ms.toFixed(1);
+  return integer.format(ms);
+}
+
+/** "0.31x": how `value` compares with `reference`. */
+export function formatRatio(value: number, reference: number): string {
+  return reference > 0 ? `${(value / reference).toFixed(2)}x` : '-';
+}
+
+const COLUMNS: { header: string; cell: (row: ResultRow) => string; right: boolean }[] = [
+  { header: 'scenario', cell: (r) => r.scenario, right: false },
+  { header: 'measurement', cell: (r) => r.measurement, right: false },
+  { header: 'req/s', cell: (r) => (r.requestsPerSecond === undefined ? '' : integer.format(r.requestsPerSecond)), right: true },
+  { header: 'p50 ms', cell: (r) => (r.p50Ms === undefined ? '' : formatMs(r.p50Ms)), right: true },
+  { header: 'p99 ms', cell: (r) => (r.p99Ms === undefined ? '' : formatMs(r.p99Ms)), right: true },
+  { header: 'fail', cell: (r) => (r.failures === undefined ? '' : integer.format(r.failures)), right: true },
+  { header: 'RSS MiB', cell: (r) => (r.rssMiB === undefined ? '' : integer.format(r.rssMiB)), right: true },
+  { header: 'note', cell: (r) => r.note ?? '', right: false },
+];
+
+/** Prints `rows` as an aligned plain-text table under `title`. */
+export function printTable(title: string, rows: ResultRow[]): void {
+  const cells = rows.map((row) => COLUMNS.map((c) => c.cell(row)));
+  const widths = COLUMNS.map((c, i) => Math.max(c.header.length, ...cells.map((line) => (line[i] as string).length)));
+  const format = (line: string[]) =>
+    line
+      .map((text, i) => (COLUMNS[i]?.right ? text.padStart(widths[i] as number) : text.padEnd(widths[i] as number)))
+      .join('  ')
+      .trimEnd();
+  console.log(`\n${title}`);
+  console.log(format(COLUMNS.map((c) => c.header)));
+  console.log(format(widths.map((w) => '-'.repeat(w))));
+  for (const line of cells) console.log(format(line));
+}
