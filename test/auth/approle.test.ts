@@ -346,6 +346,8 @@ describe('login', () => {
       metadata: { pipeline: 'build', role_name: 'ci' },
       ttlSeconds: 1200,
       maxTtlSeconds: 1800,
+      explicitMaxTtlSeconds: 1800,
+      noDefaultPolicy: false,
       numUses: 10,
       renewable: true,
       boundCidrs: ['127.0.0.0/8'],

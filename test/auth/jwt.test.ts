@@ -173,6 +173,7 @@ describe('JWT login with a GitHub-Actions-shaped token', () => {
       },
       ttlSeconds: 600,
       maxTtlSeconds: 3600,
+      explicitMaxTtlSeconds: 0,
       periodSeconds: undefined,
       numUses: undefined,
       renewable: true,

@@ -1,0 +1,97 @@
+// The error-sanitising wrapper every plugin runs behind: no password or connection URL can leave a plugin
+// inside an error (and so reach a log line, a lease's last_error or a response).
+import type { DatabasePlugin } from './types';
+
+/** What replaces a secret value in an error message. */
+export const REDACTED = '[redacted]';
+
+const MAX_MESSAGE_CHARS = 1000;
+
+/** A value plus the forms it may take inside a message: URL-encoded (both flavours) and, for URLs, their password part. */
+export function secretForms(value: string): string[] {
+  if (value === '') return [];
+  const forms = new Set<string>([value, encodeURIComponent(value), encodeURI(value), value.replace(/'/g, "''"), value.replace(/"/g, '""')]);
+  try {
+    forms.add(decodeURIComponent(value));
+  } catch {
+    // Not URL-encoded: nothing more to add.
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    try {
+      const url = new URL(value);
+      if (url.password) {
+        forms.add(url.password);
+        try {
+          forms.add(decodeURIComponent(url.password));
+        } catch {
+          // Keep the raw form only.
+        }
+      }
+    } catch {
+      // A template such as postgres://{{username}}:{{password}}@... is not a URL: redact it as a whole.
+    }
+  }
+  return [...forms].filter((f) => f !== '');
+}
+
+/** Replaces every known secret value (longest first, so a URL goes before the password inside it). */
+export function redact(message: string, secrets: readonly string[]): string {
+  const forms = [...new Set(secrets.flatMap(secretForms))].sort((a, b) => b.length - a.length);
+  let out = message;
+  for (const form of forms) out = out.split(form).join(REDACTED);
+  return out;
+}
+
+/** A sanitised copy of an error: only its message (and a SQLSTATE-like code) survive; no stack, cause or detail. */
+export function sanitiseError(error: unknown, secrets: readonly string[]): Error {
+  const raw = error instanceof Error ? error.message : typeof error === 'string' ? error : 'database plugin error';
+  const code = typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : '';
+  const withCode = /^[0-9A-Z]{5}$/.test(code) ? `${raw} (SQLSTATE ${code})` : raw;
+  const clean = redact(withCode.replace(/\s+/g, ' ').trim(), secrets).slice(0, MAX_MESSAGE_CHARS);
+  return new Error(clean === '' ? 'database plugin error' : clean);
+}
+
+function requestSecrets(request: unknown): string[] {
+  const r = request as { password?: unknown; config?: Record<string, unknown> } | undefined;
+  const out: string[] = [];
+  if (typeof r?.password === 'string') out.push(r.password);
+  const nested = (r?.password as { newPassword?: unknown } | undefined)?.newPassword;
+  if (typeof nested === 'string') out.push(nested);
+  for (const key of ['password', 'connection_url']) {
+    const v = r?.config?.[key];
+    if (typeof v === 'string') out.push(v);
+  }
+  return out;
+}
+
+/**
+ * Wraps a plugin so that every method's error is replaced by a new Error whose message has every secret
+ * value redacted: the values `secrets()` returns (the stored password, the connection URL, ...) plus the
+ * passwords and connection details carried by the request itself.
+ */
+export function sanitisedPlugin(plugin: DatabasePlugin, secrets: () => string[]): DatabasePlugin {
+  const guard = async <Req, Res>(request: Req, call: (req: Req) => Promise<Res>): Promise<Res> => {
+    try {
+      return await call(request);
+    } catch (error) {
+      let known: string[] = [];
+      try {
+        known = secrets();
+      } catch {
+        // A failing secrets source must not leak the original error either.
+      }
+      throw sanitiseError(error, [...known, ...requestSecrets(request)]);
+    }
+  };
+  const wrapped: DatabasePlugin = {
+    initialize: (req) => guard(req, (r) => plugin.initialize(r)),
+    newUser: (req) => guard(req, (r) => plugin.newUser(r)),
+    updateUser: (req) => guard(req, (r) => plugin.updateUser(r)),
+    deleteUser: (req) => guard(req, (r) => plugin.deleteUser(r)),
+    type: () => plugin.type(),
+    close: () => guard(undefined, () => plugin.close()),
+  };
+  const listManagedUsers = plugin.listManagedUsers?.bind(plugin);
+  if (listManagedUsers) wrapped.listManagedUsers = () => guard(undefined, () => listManagedUsers());
+  return wrapped;
+}
