@@ -4,6 +4,18 @@ import autocannon from 'autocannon';
 import type { LoadSpec, WorkerResult } from './load';
 
 const spec = workerData as LoadSpec;
+
+/**
+ * Off the main thread autocannon hands back its per-worker result (encoded histograms, raw
+ * counters), not the aggregated `Result` its types describe; these are the counters used.
+ */
+interface RawWorkerResult {
+  totalCompletedRequests: number;
+  duration: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
 // Exact latencies (autocannon's own histogram keeps whole milliseconds, too coarse for sub-millisecond p50s).
 const latenciesMs: number[] = [];
 
@@ -18,11 +30,12 @@ const instance = autocannon(
   },
   (error, result) => {
     if (error) throw error;
+    const raw = result as unknown as RawWorkerResult;
     const message: WorkerResult = {
-      completed: result.requests.total,
-      elapsedSeconds: result.duration,
-      errors: result.errors + result.timeouts,
-      non2xx: result.non2xx,
+      completed: raw.totalCompletedRequests,
+      elapsedSeconds: raw.duration,
+      errors: raw.errors + raw.timeouts,
+      non2xx: raw.non2xx,
       latenciesMs,
     };
     parentPort?.postMessage(message);

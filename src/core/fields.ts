@@ -63,3 +63,18 @@ export const stringMap = (maxKeys = 64, maxKey = 128, maxValue = 512) =>
     },
     z.record(z.string().max(maxKey), z.string().max(maxValue)).refine((m) => Object.keys(m).length <= maxKeys, `at most ${maxKeys} keys`),
   );
+
+/** A duration in seconds that may be negative ("-1s" switches some features off, as in Vault). */
+export const signedDurationSeconds = (maxAbsSeconds: number, message: string) =>
+  z.preprocess(
+    (v) => {
+      if (typeof v === 'string' && v.trim().startsWith('-')) {
+        const magnitude = parseDurationSeconds(v.trim().slice(1));
+        return magnitude === undefined ? v : -magnitude;
+      }
+      if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v);
+      const seconds = parseDurationSeconds(v);
+      return seconds === undefined ? v : seconds;
+    },
+    z.number({ error: message }).int().min(-maxAbsSeconds).max(maxAbsSeconds),
+  );

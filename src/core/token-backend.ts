@@ -174,6 +174,13 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
 
   const readRole = (name: string) => storage.getJSON<TokenRole>(`roles/${name}`);
 
+  /** The `token` body field, required. */
+  const bodyToken = (req: BackendRequest): string => {
+    const token = req.fields.token as string | undefined;
+    if (!token) throw new BadRequestError('missing field "token"');
+    return token;
+  };
+
   const renew = async (record: TokenRecord, incrementSeconds: number | undefined): Promise<TokenRecord> => {
     const limits = await deps.beforeRenew(record.entry);
     return renewToken(tokens, record, incrementSeconds, now(), deps.limits(), limits?.maxTtlSeconds);
@@ -311,8 +318,7 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
       fields: tokenFields,
       operations: {
         update: (req) => {
-          const token = req.fields.token as string | undefined;
-          if (!token) throw new BadRequestError('missing field "token"');
+          const token = bodyToken(req);
           const record = tokens.lookup(token);
           if (!record) throw new BadRequestError('bad token');
           return { data: lookupData(record, now(), token) };
@@ -350,8 +356,7 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
       fields: renewFields,
       operations: {
         update: async (req) => {
-          const token = req.fields.token as string | undefined;
-          if (!token) throw new BadRequestError('missing field "token"');
+          const token = bodyToken(req);
           const record = tokens.lookup(token);
           if (!record) throw new BadRequestError('invalid token');
           const renewed = await renew(record, req.fields.increment as number | undefined);
@@ -388,9 +393,7 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
       fields: tokenFields,
       operations: {
         update: (req) => {
-          const token = req.fields.token as string | undefined;
-          if (!token) throw new BadRequestError('missing field "token"');
-          const record = tokens.lookup(token);
+          const record = tokens.lookup(bodyToken(req));
           if (record) tokens.revokeTree(record.entry.accessor);
           return undefined;
         },
@@ -403,9 +406,7 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
       fields: tokenFields,
       operations: {
         update: (req) => {
-          const token = req.fields.token as string | undefined;
-          if (!token) throw new BadRequestError('missing field "token"');
-          const record = tokens.lookup(token);
+          const record = tokens.lookup(bodyToken(req));
           if (record) tokens.revokeOrphan(record.entry.accessor);
           return undefined;
         },

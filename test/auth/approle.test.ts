@@ -3,19 +3,8 @@ import { approleBackendFactory } from '../../src/auth/approle';
 import type { BackendResponse, Operation } from '../../src/core/framework';
 import { compilePaths } from '../../src/core/framework';
 import { resolveRequest } from '../../src/core/dispatch';
-import { VaultError } from '../../src/errors';
-import { mountForTest } from '../helpers/backend';
+import { mountForTest, rejection } from '../helpers/backend';
 
-/** The VaultError a call rejects with (fails the test if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<VaultError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof VaultError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 function mount() {
   const m = mountForTest(approleBackendFactory, {}, 'auth/approle/');

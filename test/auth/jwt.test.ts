@@ -6,19 +6,8 @@ import { exportJWK, exportSPKI, generateKeyPair, type CryptoKey, type JWK, type 
 import { jwtBackendFactory } from '../../src/auth/jwt';
 import { globMatch } from '../../src/auth/jwt/claims';
 import type { BackendResponse } from '../../src/core/framework';
-import { VaultError } from '../../src/errors';
-import { mountForTest } from '../helpers/backend';
+import { mountForTest, rejection } from '../helpers/backend';
 
-/** The VaultError a call rejects with (fails the test if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<VaultError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof VaultError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 interface SigningKey {
   kid: string;

@@ -2,8 +2,7 @@
 import { resolveRequest } from '../../src/core/dispatch';
 import { compilePaths, type Operation, type RequestIdentity } from '../../src/core/framework';
 import { cubbyholeBackend, purgeCubbyhole } from '../../src/engines/cubbyhole';
-import { VaultError } from '../../src/errors';
-import { mountForTest } from '../helpers/backend';
+import { mountForTest, rejection } from '../helpers/backend';
 
 function identity(accessor: string, isRoot = false): RequestIdentity {
   return { accessor, policies: isRoot ? ['root'] : ['default'], displayName: 'token', metadata: {}, authPath: 'auth/token/', isRoot };
@@ -20,15 +19,6 @@ function setup() {
   return { storage, store, resolve, as };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<VaultError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof VaultError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('cubbyhole', () => {
   it('writes, reads (lease_duration 0), lists and deletes within one token', async () => {

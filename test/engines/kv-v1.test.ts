@@ -3,19 +3,8 @@ import { compilePaths } from '../../src/core/framework';
 import { resolveRequest } from '../../src/core/dispatch';
 import { kvBackendFactory } from '../../src/engines/kv';
 import { KV_V1_DEFAULT_TTL_SECONDS } from '../../src/engines/kv/kv-v1';
-import { VaultError } from '../../src/errors';
-import { mountForTest } from '../helpers/backend';
+import { mountForTest, rejection } from '../helpers/backend';
 
-/** The VaultError a call rejects with (fails the test if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<VaultError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof VaultError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 function mountV1(options: Record<string, string> = {}) {
   return mountForTest(kvBackendFactory, options, 'secret/');

@@ -4,22 +4,11 @@ import { compilePaths, type BackendResponse } from '../../src/core/framework';
 import { resolveRequest } from '../../src/core/dispatch';
 import { kvBackendFactory } from '../../src/engines/kv';
 import { versionStorageKey, versionStoragePrefix } from '../../src/engines/kv/kv-v2-store';
-import { VaultError } from '../../src/errors';
-import { mountForTest } from '../helpers/backend';
+import { mountForTest, rejection } from '../helpers/backend';
 
 // ManualClock starts at 2026-01-01T00:00:00Z.
 const T0 = '2026-01-01T00:00:00Z';
 
-/** The VaultError a call rejects with (fails the test if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<VaultError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof VaultError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 function mountV2() {
   const mount = mountForTest(kvBackendFactory, { version: '2' }, 'secret/');

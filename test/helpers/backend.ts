@@ -5,6 +5,7 @@ import { compilePaths, type BackendFactory, type BackendResponse, type Operation
 import { resolveRequest } from '../../src/core/dispatch';
 import { openDatabase } from '../../src/storage/database';
 import { ManualClock } from '../../src/util/clock';
+import { VaultError } from '../../src/errors';
 
 /** An unsealed barrier over a fresh in-memory database. */
 export function memoryStorage(): BarrierStorage {
@@ -35,4 +36,15 @@ export function mountForTest(factory: BackendFactory, options: Record<string, st
     return resolved.run();
   };
   return { backend, call, clock, storage, store };
+}
+
+/** The VaultError a call rejects with (fails the test if it resolves or throws something else). */
+export async function rejection(promise: Promise<unknown>): Promise<VaultError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof VaultError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
 }

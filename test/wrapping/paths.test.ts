@@ -7,7 +7,7 @@ import { WrappingManager } from '../../src/core/wrapping/manager';
 import { RESPONSE_WRAPPING_POLICY, requireWrapTtl, wrappingPaths } from '../../src/core/wrapping/paths';
 import { VaultError } from '../../src/errors';
 import { ManualClock } from '../../src/util/clock';
-import { memoryStorage } from '../helpers/backend';
+import { memoryStorage, rejection } from '../helpers/backend';
 
 function setup() {
   const store = memoryStorage();
@@ -40,15 +40,6 @@ function identity(accessor: string, policies: string[]): RequestIdentity {
   return { accessor, policies, displayName: 'token', metadata: {}, authPath: 'auth/token/', isRoot: false };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<VaultError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof VaultError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const ORIGINAL = {
   request_id: 'orig',

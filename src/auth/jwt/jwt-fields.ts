@@ -1,6 +1,6 @@
 // Bounded zod field builders specific to the JWT auth method (signed leeway durations, bound claims).
 import { z } from 'zod';
-import { parseDurationSeconds } from '../../util/duration';
+import { signedDurationSeconds } from '../../core/fields';
 
 const MAX_LEEWAY_SECONDS = 365 * 86400;
 
@@ -12,19 +12,7 @@ const MAX_BOUND_VALUES = 256;
  * A leeway as Vault's TypeSignedDurationSecond: seconds or a duration string, where a negative value ("-1", -1)
  * switches the leeway off and 0 means "Vault's default".
  */
-export const leewaySeconds = () =>
-  z.preprocess(
-    (v) => {
-      if (typeof v === 'string' && v.trim().startsWith('-')) {
-        const magnitude = parseDurationSeconds(v.trim().slice(1));
-        return magnitude === undefined ? v : -magnitude;
-      }
-      if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v);
-      const seconds = parseDurationSeconds(v);
-      return seconds === undefined ? v : seconds;
-    },
-    z.number({ error: 'must be a duration such as 60, 150s or -1' }).int().min(-MAX_LEEWAY_SECONDS).max(MAX_LEEWAY_SECONDS),
-  );
+export const leewaySeconds = () => signedDurationSeconds(MAX_LEEWAY_SECONDS, 'must be a duration such as 60, 150s or -1');
 
 /** bound_claims: claim name (or JSON pointer) to one accepted value or a list of them. */
 export const boundClaims = () =>

@@ -1,7 +1,7 @@
 // Bounded zod field builders specific to the KV engine (secret data, version lists, signed durations, custom metadata).
 import { z } from 'zod';
-import { int } from '../../core/fields';
-import { parseDurationSeconds } from '../../util/duration';
+import { int, signedDurationSeconds as signedDuration } from '../../core/fields';
+
 
 /** Longest secret path (relative to data/, metadata/, ...) we accept; Vault has no limit, storage keys need one. */
 export const MAX_SECRET_PATH_CHARS = 1024;
@@ -44,19 +44,7 @@ export const versionList = () =>
  * A duration in seconds that may be negative ("-1s", -1), as Vault's TypeSignedDurationSecond: the mount config uses a
  * negative delete_version_after to switch the feature off on every key.
  */
-export const signedDurationSeconds = () =>
-  z.preprocess(
-    (v) => {
-      if (typeof v === 'string' && v.trim().startsWith('-')) {
-        const magnitude = parseDurationSeconds(v.trim().slice(1));
-        return magnitude === undefined ? v : -magnitude;
-      }
-      if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v);
-      const seconds = parseDurationSeconds(v);
-      return seconds === undefined ? v : seconds;
-    },
-    z.number({ error: 'must be a duration such as 30s, 1h, 3600 or -1s' }).int().min(-MAX_DURATION_SECONDS).max(MAX_DURATION_SECONDS),
-  );
+export const signedDurationSeconds = () => signedDuration(MAX_DURATION_SECONDS, 'must be a duration such as 30s, 1h, 3600 or -1s');
 
 /**
  * custom_metadata as sent: an object of strings (numbers and booleans are weakly converted like Vault's mapstructure).
