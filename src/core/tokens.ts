@@ -87,6 +87,14 @@ export class TokenStore {
   private readonly updateExpiry: Statement<[number | null, Uint8Array, string]>;
   private readonly orphanChildren: Statement<[string]>;
   private readonly revokeListeners: ((accessors: string[]) => void)[] = [];
+  /**
+   * Decrypted entries of recently used tokens, by token hash: the hot path then skips a SELECT and
+   * a decrypt. Only tokens without use limits are cached; every revocation, renewal and seal
+   * invalidates, and expiry is still checked on each lookup.
+   */
+  private readonly cache = new Map<string, TokenRecord>();
+  private readonly cacheKeyByAccessor = new Map<string, string>();
+  private static readonly CACHE_LIMIT = 10_000;
 
   constructor(private readonly deps: TokenStoreDeps) {
     const { db } = deps;
@@ -125,11 +133,39 @@ export class TokenStore {
     return { token, record: { entry: full, expireAtMs, usesRemaining } };
   }
 
-  /** The live token for `token`, or undefined if unknown, expired or used up. Does not consume a use. */
+  /** The live token for `token`, or undefined if unknown or expired. Does not consume a use. */
   lookup(token: string): TokenRecord | undefined {
     if (token.length === 0 || token.length > 512) return undefined;
-    const row = this.byHash.get(this.hash(token));
-    return row ? this.live(row) : undefined;
+    const hash = this.hash(token);
+    const key = hash.toString('base64');
+    const cached = this.cache.get(key);
+    if (cached) {
+      if (cached.expireAtMs !== null && cached.expireAtMs <= this.deps.clock.nowMs()) return undefined;
+      return cached;
+    }
+    const row = this.byHash.get(hash);
+    const record = row ? this.live(row) : undefined;
+    if (record && record.usesRemaining === null) this.remember(key, record);
+    return record;
+  }
+
+  /** Forgets every cached entry (on seal, and after bulk changes). */
+  clearCache(): void {
+    this.cache.clear();
+    this.cacheKeyByAccessor.clear();
+  }
+
+  private remember(key: string, record: TokenRecord): void {
+    if (this.cache.size >= TokenStore.CACHE_LIMIT) this.clearCache();
+    this.cache.set(key, record);
+    this.cacheKeyByAccessor.set(record.entry.accessor, key);
+  }
+
+  private forget(accessor: string): void {
+    const key = this.cacheKeyByAccessor.get(accessor);
+    if (key === undefined) return;
+    this.cache.delete(key);
+    this.cacheKeyByAccessor.delete(accessor);
   }
 
   lookupByAccessor(accessor: string): TokenRecord | undefined {
@@ -151,6 +187,7 @@ export class TokenStore {
   /** Persists a new expiry (renewal). */
   setExpiry(entry: TokenEntry, expireAtMs: number | null): void {
     this.updateExpiry.run(expireAtMs, this.seal(entry), entry.accessor);
+    this.forget(entry.accessor);
   }
 
   /** Revokes a token and, recursively, its children; durable when this returns. Returns every accessor revoked. */
@@ -165,6 +202,7 @@ export class TokenStore {
       }
       for (const listener of this.revokeListeners) listener(revoked);
     })();
+    for (const accessor of revoked) this.forget(accessor);
     return revoked;
   }
 
@@ -176,6 +214,8 @@ export class TokenStore {
       if (this.deleteByAccessor.run(accessor).changes > 0) revoked.push(accessor);
       for (const listener of this.revokeListeners) listener(revoked);
     })();
+    // Children changed parents: drop everything rather than track who they are.
+    this.clearCache();
     return revoked;
   }
 

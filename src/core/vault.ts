@@ -164,6 +164,7 @@ export class Vault {
     });
     this.seal.onSeal(async () => {
       await this.scheduler.stop();
+      this.tokens.clearCache();
       this.audit.unload();
       this.mounts.unload();
     });
