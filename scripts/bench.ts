@@ -6,11 +6,11 @@ import { kvScenario } from './bench/kv';
 import { referenceScenario } from './bench/reference';
 import { type BenchContext, type Scenario, settingsFromEnv } from './bench/scenario';
 import { startupScenario } from './bench/startup';
-// import { sweepScenario } from './bench/sweep';
+import { sweepScenario } from './bench/sweep';
 import { printTable, type ResultRow } from './bench/table';
 
 /** Every scenario, in the order a full run takes them (`reference` needs `kv` before it for its ratios). */
-const SCENARIOS: Scenario[] = [kvScenario, referenceScenario, authScenario, databaseScenario, startupScenario];
+const SCENARIOS: Scenario[] = [kvScenario, referenceScenario, authScenario, databaseScenario, startupScenario, sweepScenario];
 
 function usage(): string {
   return [

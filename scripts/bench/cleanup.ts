@@ -6,6 +6,7 @@ import path from 'node:path';
 
 const tempDirs = new Set<string>();
 const children = new Set<ChildProcess>();
+const exitTasks = new Set<() => void>();
 
 /** A fresh private temp dir, removed at exit if the scenario did not remove it itself. */
 export function makeTempDir(label: string): string {
@@ -26,8 +27,25 @@ export function trackChild(child: ChildProcess): void {
   child.once('exit', () => children.delete(child));
 }
 
-/** Synchronous last resort: SIGKILL every live child and delete every temp dir. Safe to call twice. */
+/**
+ * Registers synchronous clean-up for something that is not a tracked child (a daemonised PostgreSQL).
+ * Returns a function that unregisters it once the scenario has cleaned up by itself.
+ */
+export function onExit(task: () => void): () => void {
+  exitTasks.add(task);
+  return () => exitTasks.delete(task);
+}
+
+/** Synchronous last resort: run exit tasks, SIGKILL every live child and delete every temp dir. Safe to call twice. */
 function cleanupNow(): void {
+  for (const task of exitTasks) {
+    try {
+      task();
+    } catch (error) {
+      process.stderr.write(`bench clean-up: ${(error as Error).message}\n`);
+    }
+  }
+  exitTasks.clear();
   for (const child of children) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }

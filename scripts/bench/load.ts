@@ -15,7 +15,7 @@ export interface LoadSpec {
   durationSeconds: number;
 }
 
-/** What the worker sends back (raw; `runLoad` summarises it). */
+/** Raw counters of one load run (what the worker sends back; `summariseLoad` turns it into a LoadResult). */
 export interface WorkerResult {
   completed: number;
   elapsedSeconds: number;
@@ -45,6 +45,20 @@ function percentile(sorted: number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))] as number;
 }
 
+/** Turns raw counters and latencies into the printed numbers (also used for load generated without autocannon). */
+export function summariseLoad(raw: WorkerResult): LoadResult {
+  const latencies = Array.from(Float64Array.from(raw.latenciesMs).sort());
+  return {
+    requestsPerSecond: raw.elapsedSeconds > 0 ? raw.completed / raw.elapsedSeconds : 0,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    maxMs: latencies.length > 0 ? (latencies[latencies.length - 1] as number) : Number.NaN,
+    failures: raw.errors + raw.non2xx,
+    completed: raw.completed,
+    elapsedSeconds: raw.elapsedSeconds,
+  };
+}
+
 /**
  * Runs `spec` and summarises it. With `until`, the load stops as soon as that promise settles
  * (used to measure latency exactly while the sweep runs); otherwise it runs for `durationSeconds`.
@@ -59,17 +73,7 @@ export async function runLoad(spec: LoadSpec, until?: Promise<unknown>): Promise
       const stop = () => worker.postMessage('stop');
       until?.then(stop, stop);
     });
-    const sorted = Float64Array.from(raw.latenciesMs).sort();
-    const latencies = Array.from(sorted);
-    return {
-      requestsPerSecond: raw.elapsedSeconds > 0 ? raw.completed / raw.elapsedSeconds : 0,
-      p50Ms: percentile(latencies, 0.5),
-      p99Ms: percentile(latencies, 0.99),
-      maxMs: latencies.length > 0 ? (latencies[latencies.length - 1] as number) : Number.NaN,
-      failures: raw.errors + raw.non2xx,
-      completed: raw.completed,
-      elapsedSeconds: raw.elapsedSeconds,
-    };
+    return summariseLoad(raw);
   } finally {
     await worker.terminate();
   }

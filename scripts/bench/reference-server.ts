@@ -1,5 +1,4 @@
-// A minimal KV read server for `npm run bench` (`reference-server.ts http|express PORT`): the same per-request work as
-// Leasehold's read path at its barest (token HMAC + SELECT, secret SELECT, one AEAD decrypt, JSON), so its rate is a ceiling.
+// `reference-server.ts http|express PORT`: Leasehold's KV read path at its barest, a ceiling for scenario `reference` to compare with.
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
@@ -7,6 +6,7 @@ import Database from 'better-sqlite3';
 import express from 'express';
 import { BENCH_SECRET } from './vault-api';
 
+// Per request: HMAC of the token + SELECT by hash, SELECT of the secret row, one AEAD decrypt, a Vault-shaped JSON answer.
 const [kind, portArg] = process.argv.slice(2);
 const token = process.env.BENCH_REF_TOKEN;
 if ((kind !== 'http' && kind !== 'express') || !portArg || !token) {

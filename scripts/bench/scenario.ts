@@ -52,16 +52,14 @@ export interface Scenario {
   run(context: BenchContext): Promise<ResultRow[]>;
 }
 
+/** A GET of `apiPath` with a token, at the configured concurrency and duration. */
+export function getLoad(url: string, apiPath: string, token: string, settings: BenchSettings): LoadSpec {
+  return { url, path: `/v1/${apiPath}`, method: 'GET', headers: { 'X-Vault-Token': token }, connections: settings.connections, durationSeconds: settings.seconds };
+}
+
 /** The read every throughput comparison uses: GET the bench secret with the given token. */
 export function kvReadLoad(url: string, token: string, settings: BenchSettings): LoadSpec {
-  return {
-    url,
-    path: `/v1/${BENCH_SECRET_PATH}`,
-    method: 'GET',
-    headers: { 'X-Vault-Token': token },
-    connections: settings.connections,
-    durationSeconds: settings.seconds,
-  };
+  return getLoad(url, BENCH_SECRET_PATH, token, settings);
 }
 
 /** A POST of a JSON body (token creation, logins). */

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { withTempDir } from './cleanup';
-import { rssMiB, startLeasehold, stopChild, withServer } from './processes';
+import { rssMiB, startLeasehold, withServer } from './processes';
 import type { Scenario } from './scenario';
 import { formatMs, type ResultRow } from './table';
 import { call, initAndUnseal, ok, unseal } from './vault-api';
@@ -15,6 +15,10 @@ const SYNTHETIC_ACCESSORS = 1000;
 /** How long after unseal the second RSS sample is taken: the scheduler's first lease sweep has run by then. */
 const SETTLE_MS = 1500;
 const DAY_MS = 86_400_000;
+/** Gap between consecutive synthetic expiries: 1M leases spread over about 14 hours, starting 30 days out. */
+const EXPIRY_SPACING_MS = 50;
+/** SQLite page cache while building the lease table (KiB); freed when the build closes the database. */
+const BUILD_CACHE_KIB = 512 * 1024;
 
 /** The mount the synthetic leases belong to. */
 interface LeaseMount {
@@ -26,26 +30,38 @@ interface LeaseMount {
  * Inserts `count` active leases straight into the lease table, in batched transactions. Start-up
  * never reads a lease's payload, so a random 64-byte blob stands in for the barrier record a real
  * lease carries (such rows would fail to decrypt on revoke; fine for this measurement only).
- * Every lease expires 30+ days out, so no sweep touches them while the bench runs.
+ * Every lease expires 30+ days out, so no sweep touches them while the bench runs. Rows from an
+ * earlier call stay: the table grows from 100k to 1M rather than being rebuilt.
  */
-function insertLeases(dbFile: string, mount: LeaseMount, count: number): number {
+async function insertLeases(dbFile: string, mount: LeaseMount, count: number): Promise<number> {
   const startedAt = performance.now();
   const db = new Database(dbFile);
   try {
     // Bulk build: durability of these synthetic rows does not matter; the server reopens with its own settings.
     db.pragma('synchronous = OFF');
+    // Seven B-trees grow at random places across batches; a large page cache keeps the build from thrashing the disk.
+    db.pragma(`cache_size = -${BUILD_CACHE_KIB}`);
     const insert = db.prepare(`INSERT INTO leases (lease_id, mount_uuid, mount_path, request_path, secret_type, token_accessor, identity,
       issued_at, expire_at, max_expire_at, renewable, state, payload) VALUES (?, ?, ?, 'creds/bench', 'creds', ?, 'bench', ?, ?, ?, 1, 'active', ?)`);
     const accessors = Array.from({ length: SYNTHETIC_ACCESSORS }, () => randomBytes(18).toString('base64url'));
+    const baseExpireAt = Date.now() + 30 * DAY_MS;
+    let issued = 0;
+    // Ids sorted within a batch and expiries rising with issue order (as real ones roughly do) keep B-tree inserts
+    // local: about 1.5x faster than fully random keys, with the same schema and row count.
     const insertBatch = db.transaction((size: number) => {
       const nowMs = Date.now();
       const payloads = randomBytes(64 * size);
+      const leaseIds = Array.from({ length: size }, () => `${mount.path}creds/bench/${randomBytes(18).toString('base64url')}`).sort();
       for (let i = 0; i < size; i++) {
-        const expireAt = nowMs + 30 * DAY_MS + Math.floor(Math.random() * DAY_MS);
-        insert.run(`${mount.path}creds/bench/${randomBytes(18).toString('base64url')}`, mount.uuid, mount.path, accessors[i % SYNTHETIC_ACCESSORS], nowMs, expireAt, expireAt + DAY_MS, payloads.subarray(i * 64, (i + 1) * 64));
+        const expireAt = baseExpireAt + issued++ * EXPIRY_SPACING_MS;
+        insert.run(leaseIds[i], mount.uuid, mount.path, accessors[i % SYNTHETIC_ACCESSORS], nowMs, expireAt, expireAt + DAY_MS, payloads.subarray(i * 64, (i + 1) * 64));
       }
     });
-    for (let done = 0; done < count; done += INSERT_BATCH) insertBatch(Math.min(INSERT_BATCH, count - done));
+    for (let done = 0; done < count; done += INSERT_BATCH) {
+      insertBatch(Math.min(INSERT_BATCH, count - done));
+      // Between batches, let Ctrl-C reach the clean-up handlers.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   } finally {
     db.close();
   }
@@ -108,7 +124,7 @@ export const startupScenario: Scenario = {
       const rows: ResultRow[] = [];
       let stored = 0;
       for (const leaseCount of startupLeaseCounts) {
-        const insertMs = leaseCount > stored ? insertLeases(dbFile, mount, leaseCount - stored) : 0;
+        const insertMs = leaseCount > stored ? await insertLeases(dbFile, mount, leaseCount - stored) : 0;
         stored = Math.max(stored, leaseCount);
         const samples: StartupSample[] = [];
         for (let run = 0; run < startupRuns; run++) samples.push(await measureStartup(dataDir, unsealKey));

@@ -32,7 +32,9 @@ export function formatMs(ms: number): string {
 
 /** "0.31x": how `value` compares with `reference`. */
 export function formatRatio(value: number, reference: number): string {
-  return reference > 0 ? `${(value / reference).toFixed(2)}x` : '-';
+  if (!(reference > 0) || !Number.isFinite(value)) return '-';
+  const ratio = value / reference;
+  return `${ratio < 10 ? ratio.toFixed(2) : ratio.toFixed(0)}x`;
 }
 
 const COLUMNS: { header: string; cell: (row: ResultRow) => string; right: boolean }[] = [
