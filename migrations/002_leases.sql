@@ -32,8 +32,8 @@ CREATE INDEX leases_by_identity ON leases (identity) WHERE identity IS NOT NULL;
 CREATE INDEX leases_by_owner ON leases (owner) WHERE owner IS NOT NULL;
 CREATE INDEX leases_by_state ON leases (state, revoked_at);
 
--- The lifecycle ledger: one row per event (issued, renewed, revoke-requested, revoked,
--- expired, revocation-failed, irrevocable, forced). Errors are sanitised before they get here.
+-- The lifecycle ledger, beside the lease row (which records issue and final revocation): one row per
+-- renewal, revocation request and failed attempt. Errors are sanitised before they get here.
 CREATE TABLE lease_events (
   id INTEGER PRIMARY KEY,
   lease_id TEXT NOT NULL,

@@ -1,5 +1,6 @@
 // What every command action gets: the output format, a lazily built client, and uniform error handling.
 import { Command } from 'commander';
+import { parseDurationSeconds } from '../util/duration';
 import { ApiError, ConnectionError, resolveConnection, VaultClient } from './client';
 import { type OutputFormat, parseOutputFormat } from './format';
 import { KeyValueError } from './key-value-args';
@@ -112,6 +113,13 @@ export function parseIntegerFlag(flag: string, value: string, minimum = 0): numb
     throw new CliError(`Error: -${flag} must be an integer of at least ${minimum}`, 1);
   }
   return Number(value);
+}
+
+/** Parses a duration flag (`-increment=30m`, `-increment=3600`) into seconds, or fails as a usage error naming the flag. */
+export function parseDurationFlag(flag: string, value: string): number {
+  const seconds = parseDurationSeconds(value);
+  if (seconds === undefined) throw new CliError(`Error: -${flag} must be a duration such as 30s, 1h or 3600`, 1);
+  return seconds;
 }
 
 /** Commander's accumulator for repeatable options (`-versions 1 -versions 2`, `-custom-metadata a=b`). */

@@ -68,6 +68,12 @@ export function formatTable(header: readonly string[], rows: ReadonlyArray<reado
   return formatColumns([header, header.map((title) => '-'.repeat(title.length)), ...rows]);
 }
 
+/** A cell of a list table (`secrets list`, `audit list`): the value, or "n/a" when it is empty, as Vault's columnize shows it. */
+export function tableCell(value: unknown): string {
+  const text = value === undefined || value === null ? '' : formatGoValue(value);
+  return text === '' ? 'n/a' : text;
+}
+
 /** The Key/Value table most commands print. */
 export function formatKeyValueTable(entries: ReadonlyArray<readonly [string, unknown]>): string {
   return formatTable(

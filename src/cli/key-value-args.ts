@@ -86,9 +86,14 @@ async function readNamedFile(sources: KeyValueSources, path: string): Promise<st
   try {
     return await sources.readFile(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new KeyValueError(`cannot read file ${JSON.stringify(path)}${code ? ` (${code})` : ''}`);
+    throw new KeyValueError(fileErrorMessage(path, error));
   }
+}
+
+/** `cannot read file "x" (ENOENT)`: a failed read named by path and error code, never by contents. */
+export function fileErrorMessage(path: string, error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return `cannot read file ${JSON.stringify(path)}${code ? ` (${code})` : ''}`;
 }
 
 /**

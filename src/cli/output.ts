@@ -1,10 +1,22 @@
 // Printing a response in the chosen format: the shared endings of read, list and write commands.
 import { isRecord, type VaultResponse } from './client';
 import { type CommandContext } from './context';
-import { formatFieldValue, formatJson, formatKeysTable, formatKeyValueTable, lookupField, secretEntries } from './format';
+import { formatFieldValue, formatJson, formatKeysTable, formatKeyValueTable, formatTable, lookupField, secretEntries } from './format';
 
 /** Vault's exit code for "nothing there" and for failed requests. */
 export const EXIT_NOT_FOUND = 2;
+
+/** The body of a sys/ listing (mounts, auth methods, audit devices): its `data`, or the bare object a server may answer instead. */
+export function listingData(response: VaultResponse | undefined): Record<string, unknown> {
+  if (isRecord(response?.data)) return response.data;
+  return isRecord(response) ? response : {};
+}
+
+/** A sys/ listing as `vault secrets list` prints it: the data as JSON, or the table of `rows` under `header`. */
+export function printListing(context: CommandContext, data: Record<string, unknown>, header: readonly string[], rows: ReadonlyArray<readonly string[]>): number {
+  context.print(context.format === 'json' ? formatJson(data) : formatTable(header, rows));
+  return 0;
+}
 
 /** Table mode prints the server's warnings (to stderr, so stdout stays the table alone). */
 export function printWarnings(context: CommandContext, response: VaultResponse | undefined): void {

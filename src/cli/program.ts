@@ -1,12 +1,17 @@
 // Builds the `leasehold` command tree and runs it on an argv, accepting Vault's `-flag` spelling.
 import { Command } from 'commander';
 import { collectLongOptions, normalizeVaultFlags } from './argv';
+import { registerAuditCommands } from './commands/audit';
+import { registerAuthCommands } from './commands/auth';
 import { registerGenericCommands } from './commands/generic';
 import { registerKvCommands } from './commands/kv';
+import { registerLeaseCommands } from './commands/lease';
 import { registerOperatorCommands } from './commands/operator';
+import { registerPolicyCommands } from './commands/policy';
 import { registerSecretsCommands } from './commands/secrets';
 import { registerServerCommand } from './commands/server';
 import { registerStatusCommand } from './commands/status';
+import { registerTokenCommands } from './commands/token';
 
 /** The whole command tree; global options may come before or after the subcommand, as in Vault. */
 export function buildProgram(): Command {
@@ -22,6 +27,11 @@ export function buildProgram(): Command {
   registerKvCommands(program);
   registerGenericCommands(program);
   registerSecretsCommands(program);
+  registerAuthCommands(program);
+  registerAuditCommands(program);
+  registerPolicyCommands(program);
+  registerTokenCommands(program);
+  registerLeaseCommands(program);
   return program;
 }
 

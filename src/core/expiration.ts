@@ -35,7 +35,7 @@ export const DEFAULT_EXPIRATION_CONFIG: ExpirationConfig = {
   baseBackoffMs: 1000,
   maxBackoffMs: 5 * 60_000,
   irrevocableRetryMs: 60 * 60_000,
-  sweepBatchSize: 1000,
+  sweepBatchSize: 200,
   revokeConcurrencyPerMount: 32,
   sweepBudgetMs: 5000,
   tombstoneRetentionSeconds: 7 * 86400,
@@ -157,7 +157,8 @@ export class ExpirationManager {
     duePending: Statement<[number, number], LeaseRow>;
     markRevoking: Statement<[number, string, string]>;
     markRevoked: Statement<[number, string, string]>;
-    markFailed: Statement<[string, number, string, string]>;
+    markFailed: Statement<[string, number, string, string | null, string]>;
+    markForced: Statement<[number, string]>;
     renew: Statement<[number, number, string]>;
     event: Statement<[string, number, string, string | null]>;
     byToken: Statement<[number, string]>;
@@ -178,7 +179,8 @@ export class ExpirationManager {
       duePending: db.prepare("SELECT * FROM leases WHERE state IN ('revoking', 'irrevocable') AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?"),
       markRevoking: db.prepare("UPDATE leases SET state = 'revoking', next_attempt_at = ?, revocation_reason = ? WHERE lease_id = ? AND state = 'active'"),
       markRevoked: db.prepare("UPDATE leases SET state = 'revoked', revoked_at = ?, revocation_reason = COALESCE(revocation_reason, ?), next_attempt_at = NULL WHERE lease_id = ?"),
-      markFailed: db.prepare('UPDATE leases SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE lease_id = ?'),
+      markForced: db.prepare("UPDATE leases SET state = 'revoked', revoked_at = ?, revocation_reason = 'forced', next_attempt_at = NULL WHERE lease_id = ?"),
+      markFailed: db.prepare('UPDATE leases SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?, revocation_reason = COALESCE(revocation_reason, ?) WHERE lease_id = ?'),
       renew: db.prepare("UPDATE leases SET expire_at = ?, last_renewed_at = ? WHERE lease_id = ? AND state = 'active'"),
       event: db.prepare('INSERT INTO lease_events (lease_id, at, event, detail) VALUES (?, ?, ?, ?)'),
       byToken: db.prepare("UPDATE leases SET state = 'revoking', next_attempt_at = ?, revocation_reason = 'token-revoked' WHERE token_accessor = ? AND state = 'active'"),
@@ -221,7 +223,6 @@ export class ExpirationManager {
           renewable: input.secret.renewable ? 1 : 0,
           payload: this.deps.barrier.encryptJSON(`leases/${leaseId}`, payload),
         });
-        this.stmts.event.run(leaseId, nowMs, 'issued', input.requester.justification ? 'with justification' : null);
       })();
     } catch (error) {
       this.deps.logger.error({ leaseId, err: sanitiseError(error) }, 'storing a lease failed: revoking the new credential');
@@ -355,11 +356,7 @@ export class ExpirationManager {
       } catch {
         // Ignored by definition of revoke-force; the event below records it.
       }
-      const nowMs = this.now();
-      this.deps.db.transaction(() => {
-        this.stmts.markRevoked.run(nowMs, 'forced', row.lease_id);
-        this.stmts.event.run(row.lease_id, nowMs, 'forced', null);
-      })();
+      this.stmts.markForced.run(this.now(), row.lease_id);
     }
     return rows.length;
   }
@@ -403,14 +400,13 @@ export class ExpirationManager {
       this.deps.db.transaction(() => {
         for (const { row, error } of outcomes) {
           if (error === undefined) {
-            this.stmts.markRevoked.run(nowMs, 'revoked', row.lease_id);
-            this.stmts.event.run(row.lease_id, nowMs, row.revocation_reason === 'expired' ? 'expired' : 'revoked', row.revocation_reason);
+            this.stmts.markRevoked.run(nowMs, row.revocation_reason ?? 'revoked', row.lease_id);
             continue;
           }
           const attempts = row.attempts + 1;
           const irrevocable = attempts >= maxRevokeAttempts;
           const message = sanitiseError(error);
-          this.stmts.markFailed.run(irrevocable ? 'irrevocable' : 'revoking', nowMs + (irrevocable ? irrevocableRetryMs : this.backoffMs(attempts)), message, row.lease_id);
+          this.stmts.markFailed.run(irrevocable ? 'irrevocable' : 'revoking', nowMs + (irrevocable ? irrevocableRetryMs : this.backoffMs(attempts)), message, row.revocation_reason, row.lease_id);
           this.stmts.event.run(row.lease_id, nowMs, irrevocable ? 'irrevocable' : 'revocation-failed', message);
           if (irrevocable && row.state !== 'irrevocable') this.deps.logger.warn({ leaseId: row.lease_id, attempts }, 'lease is irrevocable; it will keep being retried');
         }
@@ -433,13 +429,13 @@ export class ExpirationManager {
       const nowMs = this.now();
       const due = [...this.stmts.dueActive.all(nowMs, sweepBatchSize), ...this.stmts.duePending.all(nowMs, sweepBatchSize)].filter((r) => !this.inFlight.has(r.lease_id));
       if (due.length === 0) break;
-      // Expired leases become `revoking` first, so a crash mid-call retries them on restart.
-      this.deps.db.transaction(() => {
-        for (const row of due) if (row.state === 'active') this.stmts.markRevoking.run(nowMs, 'expired', row.lease_id);
-      })();
-      await this.revokeRows(due.map((r) => (r.state === 'active' ? { ...r, state: 'revoking' as const, revocation_reason: 'expired' } : r)));
+      // An expired lease needs no `revoking` mark before the backend call: if we crash mid-call it is
+      // still active and past its expiry, so the next sweep (after restart) revokes it again.
+      await this.revokeRows(due.map((r) => (r.state === 'active' ? { ...r, revocation_reason: 'expired' } : r)));
       processed += due.length;
       if (Date.now() - startedAt > sweepBudgetMs) break;
+      // Let API requests in between batches: a mass expiry must not stall the vault.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return processed;
   }
@@ -473,10 +469,21 @@ export class ExpirationManager {
     return rows.map((r) => ({ lease_id: r.lease_id, mount_id: r.mount_uuid, error: r.last_error, attempts: r.attempts, expire_time: rfc3339(r.expire_at) }));
   }
 
-  /** The ledger of one lease. */
+  /**
+   * The ledger of one lease. Issuance and the final revocation are read from the lease row itself
+   * (it stays as a tombstone), so the hot paths write no extra rows; renewals, revocation requests
+   * and failed attempts are stored events.
+   */
   events(leaseId: string): { at: string; event: string; detail: string | null }[] {
-    const rows = this.deps.db.prepare('SELECT at, event, detail FROM lease_events WHERE lease_id = ? ORDER BY id').all(leaseId) as { at: number; event: string; detail: string | null }[];
-    return rows.map((r) => ({ at: rfc3339(r.at), event: r.event, detail: r.detail }));
+    const row = this.row(leaseId);
+    if (!row) return [];
+    const stored = this.deps.db.prepare('SELECT at, event, detail FROM lease_events WHERE lease_id = ? ORDER BY id').all(leaseId) as { at: number; event: string; detail: string | null }[];
+    const events = [{ at: row.issued_at, event: 'issued', detail: null as string | null }, ...stored];
+    if (row.state === 'revoked' && row.revoked_at !== null) {
+      const reason = row.revocation_reason ?? 'revoked';
+      events.push({ at: row.revoked_at, event: reason === 'expired' || reason === 'forced' ? reason : 'revoked', detail: reason });
+    }
+    return events.map((e) => ({ at: rfc3339(e.at), event: e.event, detail: e.detail }));
   }
 
   /** Revocation data of every lease of a mount that is not yet revoked (drift checks). */

@@ -1,47 +1,9 @@
 // End to end: the `leasehold` CLI as a child process against a real in-process dev server.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type RunningServer, startServer } from '../../src/server';
+import { useCliHarness } from './cli-harness';
 
-const repoRoot = path.resolve(__dirname, '../..');
-const ROOT_TOKEN = 'root';
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-let server: RunningServer;
-let workDir: string;
-
-function cli(args: string[], options: { token?: string; input?: string } = {}): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, LEASEHOLD_ADDR: server.url, LEASEHOLD_TOKEN: options.token ?? ROOT_TOKEN };
-  delete env.VAULT_ADDR;
-  delete env.VAULT_TOKEN;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: repoRoot, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
-}
-
-beforeAll(async () => {
-  server = await startServer({ dev: true, listen: '127.0.0.1:0', devRootTokenId: ROOT_TOKEN, logLevel: 'silent' });
-  workDir = mkdtempSync(path.join(tmpdir(), 'leasehold-cli-'));
-});
-
-afterAll(async () => {
-  await server?.close();
-  rmSync(workDir, { recursive: true, force: true });
-});
+const { cli, workDir } = useCliHarness();
 
 describe('leasehold CLI against a dev server', () => {
   it('status: unsealed, exit code 0', async () => {
@@ -61,7 +23,7 @@ describe('leasehold CLI against a dev server', () => {
   });
 
   it('kv put, kv get (table, -field, json), kv list on the v2 mount', async () => {
-    const passwordFile = path.join(workDir, 'password.txt');
+    const passwordFile = path.join(workDir(), 'password.txt');
     writeFileSync(passwordFile, 'pa=ss');
     const put = await cli(['kv', 'put', 'kv2/app/db', 'user=admin', `password=@${passwordFile}`]);
     expect(put.stderr).toBe('');

@@ -108,10 +108,28 @@ export function chownTo(target: string, runAs: string): void {
   walk(target);
 }
 
-/** Runs a PostgreSQL binary (as `runAs` through runuser when set) and returns its output; throws with its stderr. */
+function findExecutable(name: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
+  return dirs.map((d) => path.join(d, name)).find((p) => fs.existsSync(p));
+}
+
+function shellQuote(arg: string): string {
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command line that runs `exe args` as `user`: runuser (util-linux) when present, else su. */
+function asUser(user: string, exe: string, args: string[]): [string, string[]] {
+  const runuser = findExecutable('runuser');
+  if (runuser) return [runuser, ['-u', user, '--', exe, ...args]];
+  const su = findExecutable('su');
+  if (!su) throw new Error('running as root, but neither runuser nor su is available to run PostgreSQL as the postgres user');
+  return [su, ['-s', '/bin/sh', user, '-c', [exe, ...args].map(shellQuote).join(' ')]];
+}
+
+/** Runs a PostgreSQL binary (as `runAs` through runuser or su when set) and returns its output; throws with its stderr. */
 export function runPgBinary(info: Pick<ClusterInfo, 'binDir' | 'runAs'>, binary: string, args: string[], options: { cwd: string; timeoutMs?: number }): string {
   const exe = path.join(info.binDir, binary);
-  const [command, argv] = info.runAs ? ['runuser', ['-u', info.runAs, '--', exe, ...args]] : [exe, args];
+  const [command, argv] = info.runAs ? asUser(info.runAs, exe, args) : [exe, args];
   try {
     return execFileSync(command, argv, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 60_000, encoding: 'utf8' });
   } catch (error) {
@@ -132,7 +150,8 @@ export async function freeTcpPort(): Promise<number> {
   });
 }
 
-/** Settings appended to postgresql.conf: loopback only, our own socket directory, and no durability (throwaway). */
+/** Settings appended to postgresql.conf: loopback only, our own socket directory, no fsync (throwaway, but a stopped
+ * server still keeps every commit: tests stop clusters with -m immediate). */
 export function clusterSettings(port: number, socketDir: string): string {
   return [
     '',
@@ -141,7 +160,6 @@ export function clusterSettings(port: number, socketDir: string): string {
     `port = ${port}`,
     `unix_socket_directories = '${socketDir.replace(/'/g, "''")}'`,
     'fsync = off',
-    'synchronous_commit = off',
     'full_page_writes = off',
     'max_connections = 300',
     "log_min_messages = 'warning'",

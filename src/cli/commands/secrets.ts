@@ -1,18 +1,22 @@
 // `secrets enable|disable|list`: managing secrets engine mounts through sys/mounts.
 import type { Command } from 'commander';
 import { isRecord, sanitizePath, type VaultResponse } from '../client';
-import { action, CliError, collectValues, parseIntegerFlag } from '../context';
-import { formatJson, formatTable } from '../format';
+import { action, CliError, collectValues, type CommandContext, parseIntegerFlag } from '../context';
+import { tableCell } from '../format';
 import { parseFlagPairs } from '../key-value-args';
-import { printWriteResult } from '../output';
+import { listingData, printListing, printWriteResult } from '../output';
 
-interface EnableOptions {
+/** The flags `secrets enable` and `auth enable` share, as in Vault. */
+export interface MountFlags {
   path?: string;
   description?: string;
-  version?: string;
   defaultLeaseTtl?: string;
   maxLeaseTtl?: string;
   options: string[];
+}
+
+interface EnableOptions extends MountFlags {
+  version?: string;
 }
 
 /** Mount paths are shown and compared with one trailing slash, as Vault's mount table keys are. */
@@ -35,48 +39,67 @@ export function enableRequestBody(type: string, options: { description?: string;
   return body;
 }
 
-/** The rows of `vault secrets list`, sorted by path. */
+/** Adds the mount flags (`-path`, `-description`, the lease TTLs, `-options`) to an `enable` command. */
+export function withMountFlags(command: Command): Command {
+  return command
+    .option('--path <path>', 'mount path (default: the type)')
+    .option('--description <text>', 'human-readable description of the mount')
+    .option('--default-lease-ttl <duration>', 'default lease TTL for this mount, e.g. 1h')
+    .option('--max-lease-ttl <duration>', 'maximum lease TTL for this mount, e.g. 24h')
+    .option('--options <k=v>', 'mount option (repeatable)', collectValues, []);
+}
+
+/** The mount path an `enable` command targets: `-path`, else the type, with its trailing slash. */
+export function enablePath(type: string, flags: Pick<MountFlags, 'path'>): string {
+  const path = mountPathWithSlash(flags.path ?? type);
+  if (path === '/') throw new CliError('Error: the mount path cannot be empty', 1);
+  return path;
+}
+
+/** The body of `POST sys/mounts/<path>` or `POST sys/auth/<path>` from the mount flags. */
+export function mountFlagsBody(type: string, flags: MountFlags, version?: number): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  if (flags.defaultLeaseTtl !== undefined) config.default_lease_ttl = flags.defaultLeaseTtl;
+  if (flags.maxLeaseTtl !== undefined) config.max_lease_ttl = flags.maxLeaseTtl;
+  return enableRequestBody(type, {
+    ...(flags.description !== undefined ? { description: flags.description } : {}),
+    ...(version !== undefined ? { version } : {}),
+    config,
+    engineOptions: parseFlagPairs('options', flags.options),
+  });
+}
+
+/** The rows of `vault secrets list` (and `vault auth list`), sorted by path. */
 export function mountRows(response: VaultResponse | undefined): string[][] {
   // sys/mounts answers under `data` and, for node-vault's sake, also at the top level.
-  const mounts = isRecord(response?.data) ? response.data : isRecord(response) ? response : {};
+  const mounts = listingData(response);
   return Object.keys(mounts)
     .filter((path) => path.endsWith('/') && isRecord(mounts[path]))
     .sort()
     .map((path) => {
       const mount = mounts[path] as Record<string, unknown>;
-      const text = (value: unknown): string => (typeof value === 'string' ? value : value === undefined || value === null ? 'n/a' : String(value));
-      return [path, text(mount.type), text(mount.accessor), text(mount.description)];
+      return [path, tableCell(mount.type), tableCell(mount.accessor), tableCell(mount.description)];
     });
+}
+
+/** Prints a mount table (sys/mounts or sys/auth) as JSON or as Vault's Path/Type/Accessor/Description table. */
+export function printMountTable(context: CommandContext, response: VaultResponse | undefined): number {
+  return printListing(context, listingData(response), ['Path', 'Type', 'Accessor', 'Description'], mountRows(response));
 }
 
 /** Registers the `secrets` group. */
 export function registerSecretsCommands(program: Command): void {
   const secrets = program.command('secrets').description('Enable, disable and list secrets engines');
 
-  secrets
-    .command('enable')
+  withMountFlags(secrets.command('enable'))
     .description('Enable a secrets engine (TYPE: kv, kv-v2, database, ...) at a path (default: its type)')
     .argument('<type>', 'engine type')
-    .option('--path <path>', 'mount path (default: the type)')
-    .option('--description <text>', 'human-readable description of the mount')
     .option('--version <n>', 'engine version; 2 selects KV v2')
-    .option('--default-lease-ttl <duration>', 'default lease TTL for this mount, e.g. 1h')
-    .option('--max-lease-ttl <duration>', 'maximum lease TTL for this mount, e.g. 24h')
-    .option('--options <k=v>', 'engine option (repeatable)', collectValues, [])
     .action(
       action(async (context, type: string, options: EnableOptions) => {
-        const path = mountPathWithSlash(options.path ?? type);
-        if (path === '/') throw new CliError('Error: the mount path cannot be empty', 1);
-        const engineOptions = parseFlagPairs('options', options.options);
-        const config: Record<string, unknown> = {};
-        if (options.defaultLeaseTtl !== undefined) config.default_lease_ttl = options.defaultLeaseTtl;
-        if (options.maxLeaseTtl !== undefined) config.max_lease_ttl = options.maxLeaseTtl;
-        const body = enableRequestBody(type, {
-          ...(options.description !== undefined ? { description: options.description } : {}),
-          ...(options.version !== undefined ? { version: parseIntegerFlag('version', options.version, 0) } : {}),
-          config,
-          engineOptions,
-        });
+        const path = enablePath(type, options);
+        const version = options.version !== undefined ? parseIntegerFlag('version', options.version, 0) : undefined;
+        const body = mountFlagsBody(type, options, version);
         await context.call(`enabling ${type} at ${path}`, () => context.client().write(`sys/mounts/${path}`, body, 'POST'));
         if (context.format === 'table') context.print(`Success! Enabled the ${type} secrets engine at: ${path}`);
         return 0;
@@ -101,12 +124,7 @@ export function registerSecretsCommands(program: Command): void {
     .action(
       action(async (context) => {
         const response = await context.call('listing secrets engines', () => context.client().read('sys/mounts'));
-        if (context.format === 'json') {
-          context.print(formatJson(isRecord(response?.data) ? response.data : (response ?? {})));
-          return 0;
-        }
-        context.print(formatTable(['Path', 'Type', 'Accessor', 'Description'], mountRows(response)));
-        return 0;
+        return printMountTable(context, response);
       }),
     );
 }
