@@ -1,8 +1,7 @@
 // `auth enable|disable|list`: managing auth method mounts through sys/auth.
 import type { Command } from 'commander';
 import { action } from '../context';
-import { printWriteResult } from '../output';
-import { enablePath, type MountFlags, mountFlagsBody, mountPathWithSlash, printMountTable, withMountFlags } from './secrets';
+import { enablePath, type MountFlags, mountFlagsBody, registerMountTableCommands, withMountFlags } from './secrets';
 
 /** Registers the `auth` group. */
 export function registerAuthCommands(program: Command): void {
@@ -21,25 +20,10 @@ export function registerAuthCommands(program: Command): void {
       }),
     );
 
-  auth
-    .command('disable')
-    .description('Disable the auth method at a path, revoking the tokens it issued')
-    .argument('<path>', 'mount path, e.g. approle')
-    .action(
-      action(async (context, rawPath: string) => {
-        const path = mountPathWithSlash(rawPath);
-        const response = await context.call(`disabling auth method at ${path}`, () => context.client().delete(`sys/auth/${path}`));
-        return printWriteResult(context, response, `Success! Disabled the auth method (if it existed) at: ${path}`);
-      }),
-    );
-
-  auth
-    .command('list')
-    .description('List the enabled auth methods')
-    .action(
-      action(async (context) => {
-        const response = await context.call('listing enabled auth methods', () => context.client().read('sys/auth'));
-        return printMountTable(context, response);
-      }),
-    );
+  registerMountTableCommands(auth, {
+    api: 'sys/auth',
+    noun: 'auth method',
+    disableEffect: 'revoking the tokens it issued',
+    listing: 'auth methods',
+  });
 }

@@ -1,4 +1,4 @@
-// `secrets enable|disable|list`: managing secrets engine mounts through sys/mounts.
+// `secrets enable|disable|list`: managing secrets engine mounts through sys/mounts, with the mount helpers `auth` shares.
 import type { Command } from 'commander';
 import { isRecord, sanitizePath, type VaultResponse } from '../client';
 import { action, CliError, collectValues, type CommandContext, parseIntegerFlag } from '../context';
@@ -83,8 +83,41 @@ export function mountRows(response: VaultResponse | undefined): string[][] {
 }
 
 /** Prints a mount table (sys/mounts or sys/auth) as JSON or as Vault's Path/Type/Accessor/Description table. */
-export function printMountTable(context: CommandContext, response: VaultResponse | undefined): number {
+function printMountTable(context: CommandContext, response: VaultResponse | undefined): number {
   return printListing(context, listingData(response), ['Path', 'Type', 'Accessor', 'Description'], mountRows(response));
+}
+
+/** What the `disable` and `list` commands of a mount table (sys/mounts or sys/auth) say and where they send it. */
+export interface MountTable {
+  api: 'sys/mounts' | 'sys/auth';
+  noun: string;
+  disableEffect: string;
+  listing: string;
+}
+
+/** Registers `disable PATH` and `list` over a mount table, with Vault's messages; `secrets` and `auth` share them. */
+export function registerMountTableCommands(group: Command, table: MountTable): void {
+  group
+    .command('disable')
+    .description(`Disable the ${table.noun} at a path, ${table.disableEffect}`)
+    .argument('<path>', 'mount path')
+    .action(
+      action(async (context, rawPath: string) => {
+        const path = mountPathWithSlash(rawPath);
+        const response = await context.call(`disabling ${table.noun} at ${path}`, () => context.client().delete(`${table.api}/${path}`));
+        return printWriteResult(context, response, `Success! Disabled the ${table.noun} (if it existed) at: ${path}`);
+      }),
+    );
+
+  group
+    .command('list')
+    .description(`List the enabled ${table.listing}`)
+    .action(
+      action(async (context) => {
+        const response = await context.call(`listing ${table.listing}`, () => context.client().read(table.api));
+        return printMountTable(context, response);
+      }),
+    );
 }
 
 /** Registers the `secrets` group. */
@@ -106,25 +139,10 @@ export function registerSecretsCommands(program: Command): void {
       }),
     );
 
-  secrets
-    .command('disable')
-    .description('Disable the secrets engine at a path, deleting all its data')
-    .argument('<path>', 'mount path')
-    .action(
-      action(async (context, rawPath: string) => {
-        const path = mountPathWithSlash(rawPath);
-        const response = await context.call('disabling secrets engine', () => context.client().delete(`sys/mounts/${path}`));
-        return printWriteResult(context, response, `Success! Disabled the secrets engine (if it existed) at: ${path}`);
-      }),
-    );
-
-  secrets
-    .command('list')
-    .description('List the enabled secrets engines')
-    .action(
-      action(async (context) => {
-        const response = await context.call('listing secrets engines', () => context.client().read('sys/mounts'));
-        return printMountTable(context, response);
-      }),
-    );
+  registerMountTableCommands(secrets, {
+    api: 'sys/mounts',
+    noun: 'secrets engine',
+    disableEffect: 'deleting all its data',
+    listing: 'secrets engines',
+  });
 }
