@@ -24,6 +24,8 @@ export interface ExpirationConfig {
   revokeConcurrencyPerMount: number;
   /** How long one sweep may keep going before yielding to the next tick. */
   sweepBudgetMs: number;
+  /** The longest the sweep holds the event loop before letting API requests in. */
+  sweepSliceMs: number;
   /** How long revoked leases stay in the ledger before tidy removes them. */
   tombstoneRetentionSeconds: number;
   /** Upper bound on one backend revoke call. */
@@ -35,9 +37,10 @@ export const DEFAULT_EXPIRATION_CONFIG: ExpirationConfig = {
   baseBackoffMs: 1000,
   maxBackoffMs: 5 * 60_000,
   irrevocableRetryMs: 60 * 60_000,
-  sweepBatchSize: 200,
+  sweepBatchSize: 500,
   revokeConcurrencyPerMount: 32,
   sweepBudgetMs: 5000,
+  sweepSliceMs: 0,
   tombstoneRetentionSeconds: 7 * 86400,
   revokeTimeoutMs: 30_000,
 };
@@ -423,8 +426,9 @@ export class ExpirationManager {
    */
   async sweep(): Promise<number> {
     const startedAt = Date.now();
-    const { sweepBatchSize, sweepBudgetMs } = this.deps.config;
+    const { sweepBatchSize, sweepBudgetMs, sweepSliceMs } = this.deps.config;
     let processed = 0;
+    let sliceStartedAt = startedAt;
     for (;;) {
       const nowMs = this.now();
       const due = [...this.stmts.dueActive.all(nowMs, sweepBatchSize), ...this.stmts.duePending.all(nowMs, sweepBatchSize)].filter((r) => !this.inFlight.has(r.lease_id));
@@ -434,8 +438,11 @@ export class ExpirationManager {
       await this.revokeRows(due.map((r) => (r.state === 'active' ? { ...r, revocation_reason: 'expired' } : r)));
       processed += due.length;
       if (Date.now() - startedAt > sweepBudgetMs) break;
-      // Let API requests in between batches: a mass expiry must not stall the vault.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      // Let API requests in between slices: a mass expiry must not stall the vault.
+      if (Date.now() - sliceStartedAt >= sweepSliceMs) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        sliceStartedAt = Date.now();
+      }
     }
     return processed;
   }

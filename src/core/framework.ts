@@ -41,6 +41,8 @@ export interface BackendRequest<F = Record<string, unknown>> {
   identity?: RequestIdentity;
   clientAddress: string;
   requestId: string;
+  /** The mount's effective lease TTLs (tuned or system defaults), so an engine's own expiry (VALID UNTIL) matches the lease. */
+  mountLeaseTtl?: { defaultSeconds: number; maxSeconds: number };
   /** The caller's token as sent (only the token backend needs it, to echo it in lookup-self as Vault does). */
   clientToken?: string;
   /** The mount's encrypted storage. */
@@ -144,6 +146,8 @@ export interface Backend {
    * `backend-periodic` job for every mount while unsealed. Never overlaps with itself.
    */
   periodic?: () => Promise<void> | void;
+  /** Called when the backend instance is dropped (seal): close pools and timers. */
+  close?: () => Promise<void> | void;
   /** Called when the mount is removed: drop external state. Storage is cleared by the router. */
   cleanup?: () => Promise<void> | void;
 }

@@ -99,9 +99,17 @@ export class MountTable {
     this.persist();
   }
 
-  /** Drops live backends (on seal). */
-  unload(): void {
+  /** Drops live backends (on seal), letting each close its pools and timers. */
+  async unload(): Promise<void> {
+    const dropped = this.mounts;
     this.mounts = [];
+    for (const mount of dropped) {
+      try {
+        await mount.backend.close?.();
+      } catch (error) {
+        this.deps.logger.warn({ mount: mount.entry.path, err: error instanceof Error ? error.message : 'failed' }, 'closing a backend failed');
+      }
+    }
   }
 
   /** The mount serving `path`, by longest prefix. */

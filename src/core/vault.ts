@@ -166,7 +166,7 @@ export class Vault {
       await this.scheduler.stop();
       this.tokens.clearCache();
       this.audit.unload();
-      this.mounts.unload();
+      await this.mounts.unload();
     });
   }
 
@@ -354,6 +354,12 @@ export class Vault {
       clientAddress: request.clientAddress,
       requestId,
       clientToken: request.token,
+      mountLeaseTtl: mount
+        ? {
+            defaultSeconds: mount.entry.config.defaultLeaseTtlSeconds || SYSTEM_DEFAULT_LEASE_TTL_SECONDS,
+            maxSeconds: mount.entry.config.maxLeaseTtlSeconds || SYSTEM_MAX_LEASE_TTL_SECONDS,
+          }
+        : undefined,
       storage: mount?.storage ?? this.store.view(`unmounted/${path}`),
     };
   }

@@ -26,5 +26,6 @@ export const databaseBackendFactory: BackendFactory = (ctx) => {
       return running;
     },
     cleanup: () => engine.connections.closeAll(),
+    close: () => engine.connections.closeAll(),
   };
 };

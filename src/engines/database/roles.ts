@@ -81,8 +81,10 @@ async function issueCredentials(engine: DatabaseEngine, req: BackendRequest): Pr
   if (!connection) throw new BadRequestError(`unknown database connection "${role.db_name}" for role "${roleName}"`);
   if (!roleAllowed(connection.allowed_roles, roleName)) throw new BadRequestError(`"${roleName}" is not an allowed role`);
   // The user's own expiry (VALID UNTIL) matches the lease: the database enforces it even if the vault is down.
-  let ttlSeconds = role.default_ttl > 0 ? role.default_ttl : SYSTEM_DEFAULT_TTL_SECONDS;
-  if (role.max_ttl > 0) ttlSeconds = Math.min(ttlSeconds, role.max_ttl);
+  // Computed exactly as the expiration manager will: role TTLs, else the mount's, capped by the mount max.
+  const mountTtl = req.mountLeaseTtl ?? { defaultSeconds: SYSTEM_DEFAULT_TTL_SECONDS, maxSeconds: SYSTEM_DEFAULT_TTL_SECONDS };
+  const maxTtlSeconds = Math.min(role.max_ttl > 0 ? role.max_ttl : mountTtl.maxSeconds, mountTtl.maxSeconds);
+  const ttlSeconds = Math.min(role.default_ttl > 0 ? role.default_ttl : mountTtl.defaultSeconds, maxTtlSeconds);
   const nowMs = engine.ctx.clock.nowMs();
   const password = generatePassword(connection.password_length);
   let username: string;
@@ -109,7 +111,7 @@ async function issueCredentials(engine: DatabaseEngine, req: BackendRequest): Pr
   };
   return {
     data: { username, password },
-    secret: { type: CREDS_SECRET_TYPE, internalData: { ...internalData }, ttlSeconds: role.default_ttl, maxTtlSeconds: role.max_ttl, renewable: true },
+    secret: { type: CREDS_SECRET_TYPE, internalData: { ...internalData }, ttlSeconds, maxTtlSeconds, renewable: true },
   };
 }
 
