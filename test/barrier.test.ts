@@ -1,4 +1,6 @@
-import { Barrier, generateKey, openRecord, sealRecord } from '../src/core/barrier';
+import { randomBytes } from 'node:crypto';
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { Barrier, generateKey, openRecord, sealRecord, xchachaDecrypt, xchachaEncrypt } from '../src/core/barrier';
 import { memoryStorage } from './helpers/backend';
 import { BarrierIntegrityError, SealedError } from '../src/errors';
 
@@ -54,5 +56,24 @@ describe('barrier records', () => {
     expect(seed.every((b) => b === 0)).toBe(true);
     expect(sub.every((b) => b === 0)).toBe(true);
     expect(() => barrier.encrypt('p', enc.encode('x'))).toThrow(SealedError);
+  });
+});
+
+describe('the XChaCha20-Poly1305 implementation', () => {
+  it('is byte-for-byte @noble/ciphers xchacha20poly1305, both ways, for many sizes', () => {
+    for (const size of [0, 1, 15, 16, 63, 64, 65, 1000, 70_000]) {
+      const key = randomBytes(32);
+      const nonce = randomBytes(24);
+      const aad = randomBytes(size % 50);
+      const plaintext = randomBytes(size);
+      const ours = xchachaEncrypt(key, nonce, aad, plaintext);
+      const noble = xchacha20poly1305(key, nonce, aad).encrypt(plaintext);
+      expect(Buffer.from(ours).equals(Buffer.from(noble))).toBe(true);
+      expect(Buffer.from(xchachaDecrypt(key, nonce, aad, noble)).equals(plaintext)).toBe(true);
+      expect(Buffer.from(xchacha20poly1305(key, nonce, aad).decrypt(ours)).equals(plaintext)).toBe(true);
+      const tampered = Buffer.from(ours);
+      tampered[tampered.length - 1] = (tampered[tampered.length - 1] as number) ^ 1;
+      expect(() => xchachaDecrypt(key, nonce, aad, tampered)).toThrow();
+    }
   });
 });

@@ -1,10 +1,11 @@
 // The barrier: authenticated encryption of every stored secret under a keyring of terms.
 // A record is `version ‖ term ‖ nonce ‖ ciphertext+tag`; its additional data binds it to its
 // location, version and term, so a record copied to another row fails to decrypt.
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { hchacha, xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { endianness } from 'node:os';
 import { BarrierIntegrityError, SealedError } from '../errors';
 
 /** Record format version. Bumped only if the layout changes. */
@@ -35,13 +36,63 @@ export function zeroize(bytes: Uint8Array | undefined): void {
   bytes?.fill(0);
 }
 
+/**
+ * XChaCha20-Poly1305, the cipher of every record. @noble/ciphers derives the XChaCha subkey
+ * (HChaCha20); the ChaCha20-Poly1305 AEAD itself then runs in Node's OpenSSL, which is about twice
+ * as fast as pure JavaScript on the hot path. The output is byte-for-byte noble's
+ * `xchacha20poly1305` (a test checks both directions); big-endian hosts simply use noble throughout.
+ */
+const NATIVE_AEAD = endianness() === 'LE';
+const SIGMA = new Uint32Array([0x61707865, 0x3320646e, 0x79622d32, 0x6b206574]);
+
+function xchachaSubkey(key: Uint8Array, nonce: Uint8Array): { subkey: Buffer; iv: Buffer } {
+  const k32 = new Uint32Array(8);
+  new Uint8Array(k32.buffer).set(key);
+  const n32 = new Uint32Array(4);
+  new Uint8Array(n32.buffer).set(nonce.subarray(0, 16));
+  const out = new Uint32Array(8);
+  hchacha(SIGMA, k32, n32, out);
+  k32.fill(0);
+  const iv = Buffer.alloc(12);
+  iv.set(nonce.subarray(16, 24), 4);
+  return { subkey: Buffer.from(out.buffer), iv };
+}
+
+/** XChaCha20-Poly1305 encryption: ciphertext ‖ 16-byte tag. */
+export function xchachaEncrypt(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  if (!NATIVE_AEAD) return xchacha20poly1305(key, nonce, aad).encrypt(plaintext);
+  const { subkey, iv } = xchachaSubkey(key, nonce);
+  try {
+    const cipher = createCipheriv('chacha20-poly1305', subkey, iv, { authTagLength: TAG_BYTES });
+    cipher.setAAD(aad, { plaintextLength: plaintext.length });
+    return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  } finally {
+    subkey.fill(0);
+  }
+}
+
+/** XChaCha20-Poly1305 decryption; throws if the tag does not authenticate. */
+export function xchachaDecrypt(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array {
+  if (!NATIVE_AEAD) return xchacha20poly1305(key, nonce, aad).decrypt(sealed);
+  if (sealed.length < TAG_BYTES) throw new Error('ciphertext too short');
+  const { subkey, iv } = xchachaSubkey(key, nonce);
+  try {
+    const decipher = createDecipheriv('chacha20-poly1305', subkey, iv, { authTagLength: TAG_BYTES });
+    decipher.setAAD(aad, { plaintextLength: sealed.length - TAG_BYTES });
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+    return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES)), decipher.final()]);
+  } finally {
+    subkey.fill(0);
+  }
+}
+
 /** Encrypts `plaintext` under `key` with the record layout, bound to `location`. Exposed for the keyring itself. */
 export function sealRecord(key: Uint8Array, term: number, location: string, plaintext: Uint8Array): Uint8Array {
   const header = new Uint8Array(HEADER_BYTES);
   header[0] = RECORD_VERSION;
   new DataView(header.buffer).setUint32(1, term);
   const nonce = randomBytes(NONCE_BYTES);
-  const ciphertext = xchacha20poly1305(key, nonce, additionalData(location, header)).encrypt(plaintext);
+  const ciphertext = xchachaEncrypt(key, nonce, additionalData(location, header), plaintext);
   const out = new Uint8Array(HEADER_BYTES + NONCE_BYTES + ciphertext.length);
   out.set(header, 0);
   out.set(nonce, HEADER_BYTES);
@@ -62,7 +113,7 @@ export function openRecord(key: Uint8Array, location: string, record: Uint8Array
   const nonce = record.subarray(HEADER_BYTES, HEADER_BYTES + NONCE_BYTES);
   const ciphertext = record.subarray(HEADER_BYTES + NONCE_BYTES);
   try {
-    return xchacha20poly1305(key, nonce, additionalData(location, header)).decrypt(ciphertext);
+    return xchachaDecrypt(key, nonce, additionalData(location, header), ciphertext);
   } catch {
     throw new BarrierIntegrityError(location);
   }
