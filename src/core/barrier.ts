@@ -127,28 +127,47 @@ function additionalData(location: string, header: Uint8Array): Uint8Array {
   return aad;
 }
 
-/** Serialises a keyring for storage under the root key. Key bytes go through base64 only inside this buffer. */
+/** Keyring encoding version (binary; key bytes never pass through strings). */
+const KEYRING_FORMAT = 1;
+const TERM_ENTRY_BYTES = 4 + 8 + KEY_BYTES;
+
+/**
+ * Serialises a keyring for storage under the root key: `format ‖ activeTerm ‖ count ‖ seed ‖
+ * (term ‖ installedAtMs ‖ key)*`. Binary on purpose: key material never becomes a JS string.
+ */
 export function encodeKeyring(keyring: Keyring): Uint8Array {
-  return encoder.encode(
-    JSON.stringify({
-      activeTerm: keyring.activeTerm,
-      derivationSeed: Buffer.from(keyring.derivationSeed).toString('base64'),
-      terms: keyring.terms.map((t) => ({ term: t.term, installedAtMs: t.installedAtMs, key: Buffer.from(t.key).toString('base64') })),
-    }),
-  );
+  const out = new Uint8Array(1 + 4 + 4 + KEY_BYTES + keyring.terms.length * TERM_ENTRY_BYTES);
+  const view = new DataView(out.buffer);
+  out[0] = KEYRING_FORMAT;
+  view.setUint32(1, keyring.activeTerm);
+  view.setUint32(5, keyring.terms.length);
+  out.set(keyring.derivationSeed, 9);
+  let offset = 9 + KEY_BYTES;
+  for (const t of keyring.terms) {
+    view.setUint32(offset, t.term);
+    view.setFloat64(offset + 4, t.installedAtMs);
+    out.set(t.key, offset + 12);
+    offset += TERM_ENTRY_BYTES;
+  }
+  return out;
 }
 
+/** Parses `encodeKeyring`'s output into fresh arrays (the caller zeroes the input). */
 export function decodeKeyring(bytes: Uint8Array): Keyring {
-  const parsed = JSON.parse(Buffer.from(bytes).toString('utf8')) as {
-    activeTerm: number;
-    derivationSeed: string;
-    terms: { term: number; installedAtMs: number; key: string }[];
-  };
-  return {
-    activeTerm: parsed.activeTerm,
-    derivationSeed: new Uint8Array(Buffer.from(parsed.derivationSeed, 'base64')),
-    terms: parsed.terms.map((t) => ({ term: t.term, installedAtMs: t.installedAtMs, key: new Uint8Array(Buffer.from(t.key, 'base64')) })),
-  };
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes[0] !== KEYRING_FORMAT) throw new Error('unknown keyring format');
+  const activeTerm = view.getUint32(1);
+  const count = view.getUint32(5);
+  if (bytes.length !== 9 + KEY_BYTES + count * TERM_ENTRY_BYTES) throw new Error('malformed keyring');
+  // Copies (not views: a Buffer's slice shares memory), so zeroing the input leaves the keyring intact.
+  const derivationSeed = new Uint8Array(bytes.subarray(9, 9 + KEY_BYTES));
+  const terms: KeyTerm[] = [];
+  let offset = 9 + KEY_BYTES;
+  for (let i = 0; i < count; i++) {
+    terms.push({ term: view.getUint32(offset), installedAtMs: view.getFloat64(offset + 4), key: new Uint8Array(bytes.subarray(offset + 12, offset + 12 + KEY_BYTES)) });
+    offset += TERM_ENTRY_BYTES;
+  }
+  return { activeTerm, derivationSeed, terms };
 }
 
 /** A fresh random 32-byte key. */

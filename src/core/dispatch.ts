@@ -16,6 +16,10 @@ export interface ResolvedRequest {
   path: CompiledPath;
   operation: Operation;
   request: BackendRequest;
+  /** The relative path with canonicalised captures: what the ACL must check. */
+  canonicalPath: string;
+  /** The request's parameters as the backend will read them (lists split, numbers parsed): what parameter constraints check. */
+  effectiveData: Record<string, unknown>;
   warnings: string[];
   /** Run the handler (after the ACL has allowed the request). */
   run: () => Promise<BackendResponse | undefined>;
@@ -29,10 +33,38 @@ export function describeZodError(error: z.ZodError): string {
   return `invalid value for field "${field}": ${issue.message}`;
 }
 
+/** Applies a backend's capture canonicalisers; returns the new captures and the path rebuilt with them. */
+function canonicalise(path: CompiledPath, relativePath: string, captures: Record<string, string>, canonicalCaptures: Record<string, (value: string) => string> | undefined) {
+  if (!canonicalCaptures) return { captures, canonicalPath: relativePath };
+  const changed: Record<string, string> = {};
+  for (const [name, fn] of Object.entries(canonicalCaptures)) {
+    const value = captures[name];
+    if (value === undefined) continue;
+    const canonical = fn(value);
+    if (canonical !== value) changed[name] = canonical;
+  }
+  if (Object.keys(changed).length === 0) return { captures, canonicalPath: relativePath };
+  // Rebuild the path from the match indices, replacing each changed capture (right to left).
+  const withIndices = new RegExp(path.regex.source, 'd').exec(relativePath) as RegExpExecArray & { indices: { groups?: Record<string, [number, number] | undefined> } };
+  const spans = Object.entries(changed)
+    .map(([name, value]) => ({ value, span: withIndices.indices.groups?.[name] }))
+    .filter((c): c is { value: string; span: [number, number] } => c.span !== undefined)
+    .sort((a, b) => b.span[0] - a.span[0]);
+  let canonicalPath = relativePath;
+  for (const { value, span } of spans) canonicalPath = canonicalPath.slice(0, span[0]) + value + canonicalPath.slice(span[1]);
+  return { captures: { ...captures, ...changed }, canonicalPath };
+}
+
 /** Matches the path, decides the operation, and validates fields. Throws 404/405/400 as Vault would. */
-export async function resolveRequest(compiled: CompiledPath[], incoming: IncomingRequest): Promise<ResolvedRequest> {
-  const match = matchPath(compiled, incoming.path);
-  if (!match) throw new NotFoundError(`no handler for route "${incoming.mountPath}${incoming.path}". route entry not found.`);
+export async function resolveRequest(
+  compiled: CompiledPath[],
+  incoming: IncomingRequest,
+  canonicalCaptures?: Record<string, (value: string) => string>,
+): Promise<ResolvedRequest> {
+  const raw = matchPath(compiled, incoming.path);
+  if (!raw) throw new NotFoundError(`no handler for route "${incoming.mountPath}${incoming.path}". route entry not found.`);
+  const { captures, canonicalPath } = canonicalise(raw.path, incoming.path, raw.captures, canonicalCaptures);
+  const match = { path: raw.path, captures };
   const def = match.path.definition;
 
   const rawData = { ...incoming.rawData };
@@ -52,6 +84,8 @@ export async function resolveRequest(compiled: CompiledPath[], incoming: Incomin
   }
 
   const request: BackendRequest = { ...incoming, operation: 'read', fields, rawData };
+  const effectiveData: Record<string, unknown> = {};
+  for (const key of Object.keys(rawData)) effectiveData[key] = key in fields && !(key in match.captures) ? fields[key] : rawData[key];
   let operation: Operation;
   if (incoming.operation === 'write') {
     operation = def.existenceCheck && !(await def.existenceCheck(request)) ? 'create' : 'update';
@@ -67,6 +101,8 @@ export async function resolveRequest(compiled: CompiledPath[], incoming: Incomin
     path: match.path,
     operation,
     request,
+    canonicalPath,
+    effectiveData,
     warnings,
     run: async () => {
       const response = await handler(request);

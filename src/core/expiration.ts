@@ -61,6 +61,8 @@ export interface ExpirationDeps {
   clock: Clock;
   logger: Logger;
   config: ExpirationConfig;
+  /** Whether a token still exists: a lease requested by a token revoked meanwhile is born revoking. */
+  tokenExists: (accessor: string) => boolean;
   /** Finds a live mount by its uuid (undefined if unmounted or sealed). */
   resolveMount: (mountUuid: string) => LeaseMountTarget | undefined;
   random?: () => number;
@@ -175,8 +177,9 @@ export class ExpirationManager {
     this.random = deps.random ?? Math.random;
     this.stmts = {
       insert: db.prepare(`INSERT INTO leases (lease_id, mount_uuid, mount_path, request_path, secret_type, token_accessor, identity, owner,
-        issued_at, expire_at, max_expire_at, renewable, state, payload) VALUES (@lease_id, @mount_uuid, @mount_path, @request_path, @secret_type,
-        @token_accessor, @identity, @owner, @issued_at, @expire_at, @max_expire_at, @renewable, 'active', @payload)`),
+        issued_at, expire_at, max_expire_at, renewable, state, next_attempt_at, revocation_reason, payload) VALUES (@lease_id, @mount_uuid, @mount_path,
+        @request_path, @secret_type, @token_accessor, @identity, @owner, @issued_at, @expire_at, @max_expire_at, @renewable, @state,
+        @next_attempt_at, @revocation_reason, @payload)`),
       get: db.prepare('SELECT * FROM leases WHERE lease_id = ?'),
       dueActive: db.prepare("SELECT * FROM leases WHERE state = 'active' AND expire_at <= ? ORDER BY expire_at LIMIT ?"),
       duePending: db.prepare("SELECT * FROM leases WHERE state IN ('revoking', 'irrevocable') AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?"),
@@ -211,6 +214,9 @@ export class ExpirationManager {
     const payload: LeasePayload = { internalData: input.secret.internalData, justification: input.requester.justification };
     try {
       this.deps.db.transaction(() => {
+        // Checked in the same transaction as the insert: a token revoked while this request ran
+        // leaves no lease behind (token revocation and this insert are serialised).
+        const orphaned = input.requester.tokenAccessor !== undefined && !this.deps.tokenExists(input.requester.tokenAccessor);
         this.stmts.insert.run({
           lease_id: leaseId,
           mount_uuid: input.mountUuid,
@@ -224,6 +230,9 @@ export class ExpirationManager {
           expire_at: nowMs + ttl * 1000,
           max_expire_at: nowMs + maxTtl * 1000,
           renewable: input.secret.renewable ? 1 : 0,
+          state: orphaned ? 'revoking' : 'active',
+          next_attempt_at: orphaned ? nowMs : null,
+          revocation_reason: orphaned ? 'token-revoked' : null,
           payload: this.deps.barrier.encryptJSON(`leases/${leaseId}`, payload),
         });
       })();

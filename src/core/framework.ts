@@ -135,6 +135,12 @@ export interface SecretType {
 /** A mounted engine or auth method instance. */
 export interface Backend {
   paths: PathDefinition[];
+  /**
+   * Names the backend treats case-insensitively (or otherwise normalises), by capture group. The
+   * router applies them before the ACL check, so the ACL sees the path the backend will act on:
+   * `role/ADMIN` cannot slip past a deny on `role/admin`.
+   */
+  canonicalCaptures?: Record<string, (value: string) => string>;
   secrets?: Record<string, SecretType>;
   /**
    * Auth methods: called before a token this mount issued is renewed. Throw (e.g. the role was

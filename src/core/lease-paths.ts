@@ -24,13 +24,17 @@ export function leasePaths(expiration: ExpirationManager): PathDefinition[] {
     const renewed = await expiration.renew(leaseIdOf(req), req.fields.increment as number | undefined);
     return { leaseInfo: renewed, data: undefined, warnings: [] as string[] };
   };
+  // A queued (sync=false) revocation answers 202 Accepted, as Vault does.
+  const accepted = (sync: boolean) => (sync ? undefined : { raw: { statusCode: 202, body: undefined } });
   const revoke = async (req: BackendRequest) => {
-    await expiration.revoke(leaseIdOf(req), { sync: (req.fields.sync as boolean | undefined) ?? true });
-    return undefined;
+    const sync = (req.fields.sync as boolean | undefined) ?? true;
+    await expiration.revoke(leaseIdOf(req), { sync });
+    return accepted(sync);
   };
   const revokePrefix = async (req: BackendRequest) => {
-    await expiration.revokePrefix(String(req.fields.prefix), { sync: (req.fields.sync as boolean | undefined) ?? true });
-    return undefined;
+    const sync = (req.fields.sync as boolean | undefined) ?? true;
+    await expiration.revokePrefix(String(req.fields.prefix), { sync });
+    return accepted(sync);
   };
   const revokeForce = async (req: BackendRequest) => {
     await expiration.revokeForce(String(req.fields.prefix));
@@ -84,7 +88,12 @@ export function leasePaths(expiration: ExpirationManager): PathDefinition[] {
     {
       pattern: 'leases/tidy',
       description: 'Remove revoked leases older than the retention period from the ledger.',
-      operations: { update: () => ({ data: { removed: expiration.tidy() } }) },
+      operations: {
+        update: () => {
+          expiration.tidy();
+          return { raw: { statusCode: 202, body: undefined } };
+        },
+      },
     },
     {
       pattern: 'leases/count',

@@ -108,7 +108,9 @@ export class SealManager {
       derivationSeed: generateKey(),
     };
     const shares = secretShares === 1 ? [rootKey.slice()] : await split(rootKey, secretShares, secretThreshold);
-    const sealedKeyring = sealRecord(rootKey, 0, KEYRING_LOCATION, encodeKeyring(keyring));
+    const encoded = encodeKeyring(keyring);
+    const sealedKeyring = sealRecord(rootKey, 0, KEYRING_LOCATION, encoded);
+    zeroize(encoded);
     zeroize(rootKey);
 
     this.barrier.unseal(keyring);
@@ -153,7 +155,9 @@ export class SealManager {
     let rootKey: Uint8Array | undefined;
     try {
       rootKey = shares.length === 1 ? (shares[0] as Uint8Array).slice() : await combine(shares);
-      const keyring = decodeKeyring(openRecord(rootKey, KEYRING_LOCATION, config.keyring));
+      const plaintext = openRecord(rootKey, KEYRING_LOCATION, config.keyring);
+      const keyring = decodeKeyring(plaintext);
+      zeroize(plaintext);
       this.barrier.unseal(keyring);
       this.rootKey = rootKey;
     } catch {
@@ -188,7 +192,9 @@ export class SealManager {
     if (!this.rootKey) throw new BadRequestError('Vault is sealed');
     const keyring = this.barrier.rotate(this.clock.nowMs());
     try {
-      const sealedKeyring = sealRecord(this.rootKey, 0, KEYRING_LOCATION, encodeKeyring(keyring));
+      const encoded = encodeKeyring(keyring);
+      const sealedKeyring = sealRecord(this.rootKey, 0, KEYRING_LOCATION, encoded);
+      zeroize(encoded);
       this.db.prepare('UPDATE seal_config SET keyring = ? WHERE id = 1').run(sealedKeyring);
     } catch (error) {
       // Never write under a term that is not persisted: it would be unreadable after restart.

@@ -9,6 +9,7 @@ import { auditPaths } from './audit/paths';
 import { leasePaths } from './lease-paths';
 import { wrappingPaths } from './wrapping/paths';
 import { policyPaths } from './policy/policy-paths';
+import { normalisePolicyName } from './policy/policy-store';
 import type { Vault } from './vault';
 
 /** Vault's system-wide default and maximum lease TTL: 768 hours. */
@@ -119,6 +120,9 @@ const healthFields = z.object({
 /** The system backend, bound to its vault. */
 export function systemBackend(vault: Vault): Backend {
   return {
+    // Policy names are case- and space-insensitive (Vault trims and lowercases them): the ACL must
+    // see `sys/policies/acl/admin` for `.../ADMIN` too.
+    canonicalCaptures: { name: normalisePolicyName },
     paths: [
       {
         pattern: 'init',
@@ -320,6 +324,8 @@ function mountTablePaths(vault: Vault, table: MountEntry['table']): PathDefiniti
       {
         pattern: `${prefix}/(?<path>.+)`,
         description: `Enable, read or disable ${what} at a path.`,
+        // Vault root-protects sys/auth/*: changing how identities log in needs sudo.
+        sudo: table === 'auth',
         fields: z.object({
           path: str(256),
           type: str(64).optional(),
@@ -334,7 +340,7 @@ function mountTablePaths(vault: Vault, table: MountEntry['table']): PathDefiniti
         operations: {
           read: (req) => {
             const mount = vault.mounts.get(fullPath(req));
-            if (!mount || mount.entry.table !== table) throw new NotFoundError();
+            if (!mount || mount.entry.table !== table) throw new BadRequestError(`No ${table === 'auth' ? 'auth' : 'secret engine'} mount at ${withSlash(mountPathOf(req))}`);
             return { data: renderMount(mount.entry), topLevelData: true };
           },
           update: (req) => {

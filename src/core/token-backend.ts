@@ -152,7 +152,7 @@ export function renewToken(tokens: TokenStore, record: TokenRecord, incrementSec
   const caps: number[] = [];
   if (e.explicitMaxTtlSeconds > 0) caps.push(e.createdAtMs + e.explicitMaxTtlSeconds * 1000);
   if (e.periodSeconds === 0) caps.push(e.createdAtMs + limits.maxTtlSeconds * 1000);
-  if (roleMaxTtlSeconds) caps.push(e.createdAtMs + roleMaxTtlSeconds * 1000);
+  if (roleMaxTtlSeconds && e.periodSeconds === 0) caps.push(e.createdAtMs + roleMaxTtlSeconds * 1000);
   for (const cap of caps) expireAtMs = Math.min(expireAtMs, cap);
   if (expireAtMs <= nowMs) throw new BadRequestError('token has reached its maximum TTL and cannot be renewed');
   const entry: TokenEntry = { ...e, lastRenewedAtMs: nowMs };
@@ -183,7 +183,10 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
 
   const renew = async (record: TokenRecord, incrementSeconds: number | undefined): Promise<TokenRecord> => {
     const limits = await deps.beforeRenew(record.entry);
-    return renewToken(tokens, record, incrementSeconds, now(), deps.limits(), limits?.maxTtlSeconds);
+    // A token role's current max TTL applies on every renewal, as Vault does.
+    const role = record.entry.role ? readRole(record.entry.role) : undefined;
+    const caps = [limits?.maxTtlSeconds ?? 0, role?.maxTtlSeconds ?? 0].filter((n) => n > 0);
+    return renewToken(tokens, record, incrementSeconds, now(), deps.limits(), caps.length > 0 ? Math.min(...caps) : undefined);
   };
 
   const createToken = (req: BackendRequest, mode: 'create' | 'orphan' | 'role'): BackendResponse => {
@@ -235,10 +238,12 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
       orphan = true;
     }
 
-    const periodSeconds = role?.periodSeconds || f.period || 0;
-    if (f.period && !parentIsRoot && !deps.hasSudo(identity, 'auth/token/create') && !role) {
+    // A requested period always needs root or sudo, role or not (a periodic token escapes every max TTL).
+    if (f.period && !parentIsRoot && !deps.hasSudo(identity, 'auth/token/create')) {
       throw new BadRequestError('root or sudo privileges required to create periodic token');
     }
+    const periodCandidates = [role?.periodSeconds ?? 0, f.period ?? 0].filter((p) => p > 0);
+    const periodSeconds = periodCandidates.length > 0 ? Math.min(...periodCandidates) : 0;
     let explicitMaxTtlSeconds = f.explicit_max_ttl ?? 0;
     if (role?.explicitMaxTtlSeconds) explicitMaxTtlSeconds = explicitMaxTtlSeconds ? Math.min(explicitMaxTtlSeconds, role.explicitMaxTtlSeconds) : role.explicitMaxTtlSeconds;
 
@@ -269,7 +274,8 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
         explicitMaxTtlSeconds,
         periodSeconds,
         numUses,
-        renewable: f.renewable ?? role?.renewable ?? true,
+        // A role that says "not renewable" cannot be overridden by the request.
+        renewable: (f.renewable ?? true) && (role?.renewable ?? true),
         orphan,
         type: 'service',
         role: role?.name,

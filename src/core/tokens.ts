@@ -78,9 +78,11 @@ export interface TokenStoreDeps {
 
 /** Creates, looks up, renews and revokes tokens. Leases are revoked by the expiration manager via `onRevoke`. */
 export class TokenStore {
-  private readonly insert: Statement<[Buffer, string, string | null, number, number | null, number | null, Uint8Array]>;
+  private readonly insert: Statement<[Buffer, string, string | null, number, number | null, number | null, Uint8Array, string]>;
+  private readonly byAuthPath: Statement<[string], { accessor: string }>;
   private readonly byHash: Statement<[Buffer], TokenRow>;
   private readonly byAccessor: Statement<[string], TokenRow>;
+  private readonly existsStmt: Statement<[string], { one: number }>;
   private readonly children: Statement<[string], { accessor: string }>;
   private readonly deleteByAccessor: Statement<[string]>;
   private readonly useOnce: Statement<[Buffer], { uses_remaining: number }>;
@@ -99,10 +101,12 @@ export class TokenStore {
   constructor(private readonly deps: TokenStoreDeps) {
     const { db } = deps;
     this.insert = db.prepare(
-      'INSERT INTO tokens (token_hash, accessor, parent_accessor, created_at, expire_at, uses_remaining, entry) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO tokens (token_hash, accessor, parent_accessor, created_at, expire_at, uses_remaining, entry, auth_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
+    this.byAuthPath = db.prepare('SELECT accessor FROM tokens WHERE auth_path = ?');
     this.byHash = db.prepare('SELECT * FROM tokens WHERE token_hash = ?');
     this.byAccessor = db.prepare('SELECT * FROM tokens WHERE accessor = ?');
+    this.existsStmt = db.prepare('SELECT 1 AS one FROM tokens WHERE accessor = ?');
     this.children = db.prepare('SELECT accessor FROM tokens WHERE parent_accessor = ?');
     this.deleteByAccessor = db.prepare('DELETE FROM tokens WHERE accessor = ?');
     this.useOnce = db.prepare(
@@ -129,7 +133,7 @@ export class TokenStore {
     const full: TokenEntry = { ...entry, accessor: randomBase62(24), createdAtMs: nowMs };
     const expireAtMs = full.ttlSeconds > 0 ? nowMs + full.ttlSeconds * 1000 : null;
     const usesRemaining = full.numUses > 0 ? full.numUses : null;
-    this.insert.run(this.hash(token), full.accessor, full.parentAccessor, nowMs, expireAtMs, usesRemaining, this.seal(full));
+    this.insert.run(this.hash(token), full.accessor, full.parentAccessor, nowMs, expireAtMs, usesRemaining, this.seal(full), full.authPath);
     return { token, record: { entry: full, expireAtMs, usesRemaining } };
   }
 
@@ -166,6 +170,11 @@ export class TokenStore {
     if (key === undefined) return;
     this.cache.delete(key);
     this.cacheKeyByAccessor.delete(accessor);
+  }
+
+  /** Whether a token with this accessor exists (expired or not); cheap, no decryption. */
+  exists(accessor: string): boolean {
+    return this.existsStmt.get(accessor) !== undefined;
   }
 
   lookupByAccessor(accessor: string): TokenRecord | undefined {
@@ -216,6 +225,13 @@ export class TokenStore {
     })();
     // Children changed parents: drop everything rather than track who they are.
     this.clearCache();
+    return revoked;
+  }
+
+  /** Revokes every token an auth mount issued (and their children and leases): the auth method is being disabled. */
+  revokeByAuthPath(authPath: string): number {
+    let revoked = 0;
+    for (const { accessor } of this.byAuthPath.all(authPath)) revoked += this.revokeTree(accessor).length;
     return revoked;
   }
 

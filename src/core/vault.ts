@@ -12,14 +12,14 @@ import { addressInCidrs } from './cidr';
 import { resolveRequest } from './dispatch';
 import { type Envelope, envelope } from './envelope';
 import { DEFAULT_EXPIRATION_CONFIG, type ExpirationConfig, ExpirationManager } from './expiration';
-import { type BackendResponse, type CompiledPath, compilePaths, type Operation, type RequestIdentity } from './framework';
+import { type Backend, type BackendResponse, type CompiledPath, compilePaths, type Operation, type RequestIdentity } from './framework';
 import { type BackendRegistry, type LiveMount, MountTable } from './mounts';
 import { PolicyStore } from './policy/policy-store';
 import { Scheduler } from '../scheduler/scheduler';
 import { SealManager } from './seal';
 import { SYSTEM_DEFAULT_LEASE_TTL_SECONDS, SYSTEM_MAX_LEASE_TTL_SECONDS, systemBackend } from './system-backend';
 import { authBlock, tokenBackend } from './token-backend';
-import { WrappingManager, parseWrapTtl } from './wrapping/manager';
+import { INVALID_WRAPPING_TOKEN_MESSAGE, WrappingManager, parseWrapTtl } from './wrapping/manager';
 import { requireWrapTtl } from './wrapping/paths';
 import { cubbyholeBackend, purgeCubbyhole } from '../engines/cubbyhole';
 import { type TokenRecord, TokenStore } from './tokens';
@@ -42,6 +42,9 @@ export interface VaultResponse {
   statusCode: number;
   body?: unknown;
 }
+
+/** Paths whose client token may be the wrapping token itself. */
+const WRAPPING_TOKEN_PATHS = new Set(['sys/wrapping/unwrap', 'sys/wrapping/rewrap']);
 
 /** Paths that answer while sealed (Vault's list). */
 const SEALED_PATHS = new Set(['sys/init', 'sys/seal-status', 'sys/unseal', 'sys/health', 'sys/leader']);
@@ -81,6 +84,7 @@ export class Vault {
   readonly clusterId = randomUUID();
   readonly version: string;
   private readonly systemPaths: CompiledPath[];
+  private readonly system: Backend;
 
   constructor(readonly deps: VaultDeps) {
     this.version = deps.version ?? '0.1.0';
@@ -95,6 +99,7 @@ export class Vault {
       clock: deps.clock,
       logger: deps.logger,
       config: { ...DEFAULT_EXPIRATION_CONFIG, ...deps.expiration },
+      tokenExists: (accessor) => this.tokens.exists(accessor),
       resolveMount: (uuid) => {
         const mount = this.mounts.getByUuid(uuid);
         if (!mount) return undefined;
@@ -125,6 +130,7 @@ export class Vault {
     this.scheduler.register({ name: 'lease-tidy', schedule: '0 17 * * * *', run: () => this.expiration.tidy() });
     this.scheduler.register({ name: 'backend-periodic', schedule: '*/5 * * * * *', run: () => this.runPeriodic() });
     const system = systemBackend(this);
+    this.system = system;
     this.systemPaths = compilePaths(system.paths);
     const noTune = { defaultLeaseTtlSeconds: 0, maxLeaseTtlSeconds: 0, forceNoCache: false };
     this.mounts = new MountTable({ store: this.store, registry: deps.registry, clock: deps.clock, logger: deps.logger, leaseQuery: (uuid) => ({ activeLeaseData: () => this.expiration.activeLeaseData(uuid) }) }, () => [
@@ -196,6 +202,8 @@ export class Vault {
   async unmount(path: string): Promise<void> {
     const mount = this.mounts.get(path);
     if (!mount) return;
+    // Disabling an auth method ends every login it granted, before anything else goes.
+    if (mount.entry.table === 'auth') this.tokens.revokeByAuthPath(mount.entry.path);
     await this.expiration.revokePrefix(mount.entry.path, { sync: true });
     await this.mounts.unmount(path);
   }
@@ -257,92 +265,134 @@ export class Vault {
     const requestId = request.requestId ?? randomUUID();
     const wrapTtlSeconds = request.wrapTtl !== undefined && request.wrapTtl !== '' ? parseWrapTtl(request.wrapTtl) : undefined;
     requireWrapTtl(request.path, wrapTtlSeconds);
-    const result = await this.handleUnwrapped({ ...request, requestId });
+    const result = await this.handleUnwrapped({ ...request, requestId }, wrapTtlSeconds);
     if (wrapTtlSeconds === undefined || result.body === undefined || result.statusCode !== 200) return result;
     const wrapInfo = this.wrapping.wrap({ response: result.body as Record<string, unknown>, ttlSeconds: wrapTtlSeconds, creationPath: request.path });
     return { statusCode: 200, body: envelope({ request_id: requestId, wrap_info: wrapInfo as unknown as Record<string, unknown> }) };
   }
 
-  private async handleUnwrapped(request: VaultRequest & { requestId: string }): Promise<VaultResponse> {
+  private async handleUnwrapped(request: VaultRequest & { requestId: string }, wrapTtlSeconds: number | undefined): Promise<VaultResponse> {
     const requestId = request.requestId;
     // Vault canonicalises list requests to a trailing slash, so `secret/*` policies cover them.
     const path = request.operation === 'list' && !request.path.endsWith('/') ? `${request.path}/` : request.path;
     const { mount, compiled, mountPath } = this.route(path);
     const relativePath = path.slice(mountPath.length);
     const unauthenticated = compiled.some((c) => c.definition.unauthenticated && c.regex.test(relativePath));
-    if (unauthenticated) {
-      const resolved = await resolveRequest(compiled, this.incoming(request, requestId, path, relativePath, mountPath, mount));
-      return this.respond(requestId, await resolved.run(), mount, { clientAddress: request.clientAddress, requestPath: relativePath });
-    }
+    const canonicalCaptures = mountPath === 'sys/' ? this.system.canonicalCaptures : mount?.backend.canonicalCaptures;
+    // Health, seal status, init and unseal are answered outside the audit trail, as in Vault.
+    const audited = !SEALED_PATHS.has(path);
 
-    const token = this.authenticate(request.token, request.clientAddress);
-    const identity: RequestIdentity = {
-      accessor: token.entry.accessor,
-      displayName: token.entry.displayName,
-      policies: token.entry.policies,
-      metadata: token.entry.meta,
-      authPath: token.entry.authPath,
-      owner: token.entry.owner,
-      isRoot: token.entry.policies.includes('root'),
-    };
-    const acl = this.policies.acl(identity.policies);
-    const auditBase = {
-      requestId,
-      path,
-      mountType: mount?.entry.type ?? '',
-      mountAccessor: mount?.entry.accessor ?? '',
-      clientToken: request.token,
-      clientTokenAccessor: token.entry.accessor,
-      auth: {
-        displayName: token.entry.displayName,
-        policies: token.entry.policies,
-        metadata: token.entry.meta,
-        accessor: token.entry.accessor,
-        tokenType: 'service',
-        tokenTtlSeconds: token.entry.ttlSeconds,
-        tokenIssueTime: new Date(token.entry.createdAtMs).toISOString(),
-      },
-      data: request.data,
-      remoteAddress: request.clientAddress,
-      remotePort: request.clientPort,
-    };
-
+    let token: TokenRecord | undefined;
+    let identity: RequestIdentity | undefined;
+    let auditBase = this.auditBase(request, path, mount, undefined);
     let operation: Operation = request.operation === 'write' ? 'update' : request.operation;
     let auditScope: ReadonlySet<string> | undefined;
+    let requestLogged = false;
+    const logRequest = (error?: string) => {
+      if (!audited) return;
+      auditScope = this.audit.logRequest({ ...auditBase, operation, ...(error ? { error } : {}) });
+      requestLogged = true;
+    };
+
     try {
+      if (!unauthenticated) {
+        try {
+          token = this.authenticate(request.token, request.clientAddress);
+        } catch (error) {
+          logRequest('permission denied');
+          // As Vault: an unwrap with a spent or bogus wrapping token as the client token is a 400, not a 403.
+          if (WRAPPING_TOKEN_PATHS.has(path) && request.token) throw new BadRequestError(INVALID_WRAPPING_TOKEN_MESSAGE);
+          throw error;
+        }
+        identity = {
+          accessor: token.entry.accessor,
+          displayName: token.entry.displayName,
+          policies: token.entry.policies,
+          metadata: token.entry.meta,
+          authPath: token.entry.authPath,
+          owner: token.entry.owner,
+          isRoot: token.entry.policies.includes('root'),
+        };
+        auditBase = this.auditBase(request, path, mount, token);
+      }
+      const acl = identity ? this.policies.acl(identity.policies) : undefined;
+
       if (!mount && mountPath === '') {
         // Unmounted path: answer as the ACL would for a mounted one, so paths cannot be probed.
-        if (!acl.allowOperation(path, operation, request.data, false)) throw new PermissionDeniedError();
+        const allowed = acl?.allowOperation(path, operation, request.data, false) ?? false;
+        logRequest(allowed ? 'no handler for route' : 'permission denied');
+        if (!allowed) throw new PermissionDeniedError();
         throw new NotFoundError(`no handler for route "${path}". route entry not found.`);
       }
-      const resolved = await resolveRequest(compiled, { ...this.incoming(request, requestId, path, relativePath, mountPath, mount), identity });
-      operation = resolved.operation;
-      const def = resolved.path.definition;
-      const allowed = def.tokenOnly || acl.allowOperation(path, operation, request.data, def.sudo ?? false);
-      auditScope = this.audit.logRequest({ ...auditBase, operation, ...(allowed ? {} : { error: 'permission denied' }) });
-      if (!allowed) throw new PermissionDeniedError();
-      let exhausted = false;
-      if (token.usesRemaining !== null && request.token) {
-        const use = this.tokens.consumeUse(request.token);
-        if (!use.allowed) throw new PermissionDeniedError();
-        exhausted = use.exhausted;
-      }
-      let response: BackendResponse | undefined;
+
+      let resolved;
       try {
-        response = await resolved.run();
-      } finally {
-        // Vault semantics: the last use still works, and the token is revoked right after it.
-        if (exhausted) this.tokens.revokeTree(token.entry.accessor);
+        resolved = await resolveRequest(compiled, { ...this.incoming(request, requestId, path, relativePath, mountPath, mount), identity }, canonicalCaptures);
+      } catch (error) {
+        logRequest(error instanceof Error ? error.message : 'invalid request');
+        throw error;
       }
-      const result = await this.respond(requestId, response, mount, { clientAddress: request.clientAddress, identity, requestPath: relativePath.replace(/\/$/, '') });
-      this.audit.logResponse({ ...auditBase, operation, response: this.auditResponse(result, mount) }, auditScope);
+      operation = resolved.operation;
+
+      let exhausted = false;
+      if (acl && token) {
+        const def = resolved.path.definition;
+        // The one access check: on the path the backend will act on, with the parameters as it will read them.
+        const allowed = def.tokenOnly || acl.allowOperation(mountPath + resolved.canonicalPath, operation, resolved.effectiveData, def.sudo ?? false, wrapTtlSeconds);
+        logRequest(allowed ? undefined : 'permission denied');
+        if (!allowed) throw new PermissionDeniedError();
+        if (token.usesRemaining !== null && request.token) {
+          const use = this.tokens.consumeUse(request.token);
+          if (!use.allowed) throw new PermissionDeniedError();
+          exhausted = use.exhausted;
+        }
+      } else {
+        logRequest();
+      }
+
+      let result: VaultResponse;
+      try {
+        const response = await resolved.run();
+        result = await this.respond(requestId, response, mount, { clientAddress: request.clientAddress, identity, requestPath: relativePath.replace(/\/$/, '') });
+      } finally {
+        // Vault semantics: the last use still works, and the token is revoked right after it
+        // (after any lease it created is registered, so the lease goes with it).
+        if (exhausted && token) this.tokens.revokeTree(token.entry.accessor);
+      }
+      if (audited) this.audit.logResponse({ ...auditBase, operation, response: this.auditResponse(result, mount) }, auditScope);
       return result;
     } catch (error) {
-      if (this.audit.hasDevices() && !(error instanceof Error && error.name === 'AuditFailureError')) {
+      if (requestLogged && this.audit.hasDevices() && !(error instanceof Error && error.name === 'AuditFailureError')) {
         this.audit.logResponse({ ...auditBase, operation, error: error instanceof Error ? error.message : 'internal error' }, auditScope);
       }
       throw error;
     }
+  }
+
+  /** The request half of an audit entry; `token` absent for unauthenticated requests (its hash is still logged if one was sent). */
+  private auditBase(request: VaultRequest & { requestId: string }, path: string, mount: LiveMount | undefined, token: TokenRecord | undefined) {
+    return {
+      requestId: request.requestId,
+      path,
+      mountType: mount?.entry.type ?? '',
+      mountAccessor: mount?.entry.accessor ?? '',
+      clientToken: request.token,
+      clientTokenAccessor: token?.entry.accessor,
+      auth: token
+        ? {
+            displayName: token.entry.displayName,
+            policies: token.entry.policies,
+            metadata: token.entry.meta,
+            accessor: token.entry.accessor,
+            tokenType: 'service',
+            tokenTtlSeconds: token.entry.ttlSeconds,
+            tokenIssueTime: new Date(token.entry.createdAtMs).toISOString(),
+          }
+        : undefined,
+      data: request.data,
+      remoteAddress: request.clientAddress,
+      remotePort: request.clientPort,
+    };
   }
 
   private incoming(request: VaultRequest, requestId: string, path: string, relativePath: string, mountPath: string, mount: LiveMount | undefined) {

@@ -185,7 +185,7 @@ describe('response wrapping', () => {
     expect(unwrapped.status).toBe(200);
     expect(unwrapped.body.data.data).toEqual({ password: 'hunter2' });
     const again = await request(app).post('/v1/sys/wrapping/unwrap').set('X-Vault-Token', wrapToken);
-    expect([400, 403]).toContain(again.status);
+    expect(again.status).toBe(400);
     const againBody = await request(app).post('/v1/sys/wrapping/unwrap').set(root).send({ token: wrapToken });
     expect(againBody.status).toBe(400);
   });

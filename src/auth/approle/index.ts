@@ -9,6 +9,8 @@ import { ApproleStore } from './approle-store';
 /** Mounts AppRole: the registry maps type `approle` to this; the core mints tokens from the login's AuthDescriptor. */
 export const approleBackendFactory: BackendFactory = (ctx) => ({
   paths: [loginPath(ctx), ...secretIdPaths(ctx), ...rolePaths],
+  // Role names are case-insensitive: the ACL checks the lowercased name the backend acts on.
+  canonicalCaptures: { role_name: canonicalRoleName },
   // As Vault: a token renews only while its role exists, and never past the role's current limits.
   renewLogin: ({ internalData }) => {
     const role = new ApproleStore(ctx.storage).getRole(canonicalRoleName(String(internalData.roleName ?? '')));

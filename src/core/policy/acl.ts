@@ -2,6 +2,7 @@
 // segment, Vault's precedence when several patterns match, capabilities unioned across policies
 // for the same pattern, `deny` over everything, and parameter constraints.
 import { BadRequestError } from '../../errors';
+import { parseDurationSeconds } from '../../util/duration';
 import type { Operation } from '../framework';
 import { type HclObject, type HclValue, parseHcl } from './hcl';
 
@@ -93,9 +94,24 @@ export function parsePolicy(name: string, raw: string): Policy {
           capabilities |= bits;
         }
         for (const key of Object.keys(body)) {
-          if (!['capabilities', 'policy', 'allowed_parameters', 'denied_parameters', 'required_parameters', 'min_wrapping_ttl', 'max_wrapping_ttl', 'mfa_methods', 'control_group', 'subscribe_event_types'].includes(key)) {
+          if (['mfa_methods', 'control_group', 'subscribe_event_types'].includes(key)) {
+            // Enterprise constraints we do not enforce: refusing them beats silently ignoring them.
+            throw new BadRequestError(`failed to parse policy: path "${pattern}": "${key}" is not supported`);
+          }
+          if (!['capabilities', 'policy', 'allowed_parameters', 'denied_parameters', 'required_parameters', 'min_wrapping_ttl', 'max_wrapping_ttl'].includes(key)) {
             throw new BadRequestError(`failed to parse policy: path "${pattern}": unknown key "${key}"`);
           }
+        }
+        const wrappingTtl = (key: 'min_wrapping_ttl' | 'max_wrapping_ttl'): number | undefined => {
+          if (body[key] === undefined) return undefined;
+          const seconds = parseDurationSeconds(body[key]);
+          if (seconds === undefined || seconds <= 0) throw new BadRequestError(`failed to parse policy: path "${pattern}": invalid ${key}`);
+          return seconds;
+        };
+        const minWrappingTtlSeconds = wrappingTtl('min_wrapping_ttl');
+        const maxWrappingTtlSeconds = wrappingTtl('max_wrapping_ttl');
+        if (minWrappingTtlSeconds && maxWrappingTtlSeconds && minWrappingTtlSeconds > maxWrappingTtlSeconds) {
+          throw new BadRequestError(`failed to parse policy: path "${pattern}": min_wrapping_ttl is greater than max_wrapping_ttl`);
         }
         rules.push({
           pattern,
@@ -103,6 +119,8 @@ export function parsePolicy(name: string, raw: string): Policy {
           allowedParameters: asParameterMap(body.allowed_parameters, 'allowed_parameters'),
           deniedParameters: asParameterMap(body.denied_parameters, 'denied_parameters'),
           requiredParameters: body.required_parameters === undefined ? undefined : asStringList(body.required_parameters, 'required_parameters'),
+          minWrappingTtlSeconds,
+          maxWrappingTtlSeconds,
         });
       }
     }
@@ -117,6 +135,8 @@ interface MergedRule {
   allowedParameters?: Record<string, unknown[]>;
   deniedParameters?: Record<string, unknown[]>;
   requiredParameters?: string[];
+  minWrappingTtlSeconds?: number;
+  maxWrappingTtlSeconds?: number;
   kind: 'exact' | 'prefix' | 'segment';
   /** For prefix rules: the pattern without the trailing `*`. */
   prefix: string;
@@ -218,6 +238,9 @@ export class Acl {
           existing.allowedParameters = mergeParams(existing.allowedParameters, rule.allowedParameters);
           existing.deniedParameters = mergeParams(existing.deniedParameters, rule.deniedParameters);
           if (rule.requiredParameters) existing.requiredParameters = [...new Set([...(existing.requiredParameters ?? []), ...rule.requiredParameters])];
+          // As Vault: the union allows the lower minimum and the higher maximum.
+          if (rule.minWrappingTtlSeconds) existing.minWrappingTtlSeconds = Math.min(existing.minWrappingTtlSeconds ?? Infinity, rule.minWrappingTtlSeconds);
+          if (rule.maxWrappingTtlSeconds) existing.maxWrappingTtlSeconds = Math.max(existing.maxWrappingTtlSeconds ?? 0, rule.maxWrappingTtlSeconds);
           continue;
         }
         const star = rule.pattern.endsWith('*');
@@ -229,6 +252,8 @@ export class Acl {
           allowedParameters: rule.allowedParameters,
           deniedParameters: rule.deniedParameters,
           requiredParameters: rule.requiredParameters,
+          minWrappingTtlSeconds: rule.minWrappingTtlSeconds,
+          maxWrappingTtlSeconds: rule.maxWrappingTtlSeconds,
           kind: plus > 0 ? 'segment' : star ? 'prefix' : 'exact',
           prefix: star ? rule.pattern.slice(0, -1) : rule.pattern,
           segments: rule.pattern.split('/'),
@@ -279,12 +304,15 @@ export class Acl {
   }
 
   /** Decides one request: capability for the operation, `sudo` where required, parameter constraints on writes. */
-  allowOperation(path: string, operation: Operation, data: Record<string, unknown>, needsSudo: boolean): boolean {
+  allowOperation(path: string, operation: Operation, data: Record<string, unknown>, needsSudo: boolean, wrapTtlSeconds?: number): boolean {
     if (this.isRoot) return true;
     const rule = this.ruleFor(path);
     if (!rule || rule.capabilities & CAPABILITY_BITS.deny) return false;
     if (!(rule.capabilities & CAPABILITY_BITS[operation])) return false;
     if (needsSudo && !(rule.capabilities & CAPABILITY_BITS.sudo)) return false;
+    // min_wrapping_ttl forces the answer to be wrapped; max_wrapping_ttl bounds how long it may wait.
+    if (rule.minWrappingTtlSeconds && (wrapTtlSeconds === undefined || wrapTtlSeconds < rule.minWrappingTtlSeconds)) return false;
+    if (rule.maxWrappingTtlSeconds && wrapTtlSeconds !== undefined && wrapTtlSeconds > rule.maxWrappingTtlSeconds) return false;
     if (operation === 'create' || operation === 'update' || operation === 'patch') return this.parametersAllowed(rule, data);
     return true;
   }

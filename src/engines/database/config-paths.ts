@@ -2,23 +2,26 @@
 // and rotate the vault's own login so that afterwards only the vault knows its password.
 import type { z } from 'zod';
 import type { BackendRequest, BackendResponse, PathDefinition } from '../../core/framework';
-import { BadRequestError, NotFoundError } from '../../errors';
+import { BadRequestError, InternalError, NotFoundError } from '../../errors';
 import { type StoredConnection, connectionSecrets } from './connections';
 import { type DatabaseEngine, listResponse, pluginFailure } from './engine';
 import { MIN_PASSWORD_LENGTH, configFields, connectionNameFields } from './fields';
 import { generatePassword } from './passwords';
+import { maskConnectionUrl } from './plugins/connection-url';
 import { databasePlugin, pluginConfigShape } from './plugins/registry';
+import type { DatabasePlugin } from './plugins/types';
 
 type ConfigFields = z.infer<typeof configFields>;
 
 const DEFAULT_GRACE_PERIOD_SECONDS = 300;
 const PLUGIN_FIELDS = Object.keys(pluginConfigShape());
 
-/** A connection_url with any literal password replaced, for reads (a templated URL has none). */
+/**
+ * A connection_url for reads: a literal password in the userinfo and secret query parameters (`password`,
+ * `sslpassword`, `sslkey`, ...) replaced by `*****`, templates kept; a URL that does not parse is masked whole.
+ */
 export function maskedConnectionUrl(url: string): string {
-  const m = /^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:)([^@/?#]*)(@.*)$/i.exec(url);
-  if (!m || m[2] === '' || m[2] === '{{password}}') return url;
-  return `${m[1]}*****${m[3]}`;
+  return maskConnectionUrl(url).masked;
 }
 
 /** The read view of a connection: Vault's shape, without the password (or any other secret field). */
@@ -44,7 +47,7 @@ export function connectionView(connection: StoredConnection): Record<string, unk
 }
 
 function literalPasswordInUrl(url: unknown): boolean {
-  return typeof url === 'string' && maskedConnectionUrl(url) !== url;
+  return typeof url === 'string' && maskConnectionUrl(url).secret;
 }
 
 async function writeConfig(engine: DatabaseEngine, req: BackendRequest<ConfigFields>): Promise<BackendResponse | undefined> {
@@ -70,16 +73,34 @@ async function writeConfig(engine: DatabaseEngine, req: BackendRequest<ConfigFie
       drop_unleased_roles: f.drop_unleased_roles ?? existing?.drop_unleased_roles ?? false,
       unleased_role_grace_period: f.unleased_role_grace_period ?? existing?.unleased_role_grace_period ?? DEFAULT_GRACE_PERIOD_SECONDS,
     };
-    let opened;
+    // An unconfirmed root rotation stays unconfirmed unless this write sets the password itself.
+    const setsPassword = (f as Record<string, unknown>).password !== undefined;
+    const pending = existing?.plugin_name === pluginName && !setsPassword ? existing.pending_root_password : undefined;
+    if (pending !== undefined) connection.pending_root_password = pending;
+    let stored: StoredConnection;
+    let live: DatabasePlugin | undefined;
     try {
-      opened = await engine.connections.open(connection, connection.verify_connection, () => connectionSecrets(connection));
+      if (pending !== undefined && connection.verify_connection) {
+        // Which password works decides what is stored (a login confirms it).
+        const opened = await engine.connections.openResolving(connection, () => connectionSecrets(connection));
+        stored = opened.connection;
+        live = opened.plugin;
+      } else {
+        const opened = await engine.connections.open(connection, connection.verify_connection, () => connectionSecrets(connection));
+        stored = { ...connection, connection_details: opened.details };
+        live = opened.plugin;
+        if (pending !== undefined) {
+          // Not verified, so still unresolved: no live plugin; the next use logs in with whichever password works.
+          await opened.plugin.close().catch(() => undefined);
+          live = undefined;
+        }
+      }
     } catch (error) {
       if (error instanceof BadRequestError) throw error;
       throw new BadRequestError(`error creating database object: ${error instanceof Error ? error.message : 'plugin error'}`);
     }
-    const stored: StoredConnection = { ...connection, connection_details: opened.details };
     engine.connections.write(f.name, stored);
-    await engine.connections.replace(f.name, opened.plugin);
+    await engine.connections.replace(f.name, live);
     const warnings: string[] = [];
     if (literalPasswordInUrl(details.connection_url)) {
       warnings.push('Password found in connection_url, use a templated url to enable root rotation and prevent read access to password information.');
@@ -102,29 +123,53 @@ async function resetConnection(engine: DatabaseEngine, name: string): Promise<un
 }
 
 /**
- * rotate-root: a fresh password is stored as pending first, applied through updateUser on the vault's
- * own login (with root_rotation_statements), and only then becomes the configured password.
+ * rotate-root: a fresh password is stored as pending first, applied through updateUser on the vault's own
+ * login (with root_rotation_statements), and becomes the configured password once a login with it works.
+ * Until some login confirms one password, the pending one is kept: an updateUser error does not prove the
+ * ALTER ROLE did not commit (a query timeout or a dropped connection after the commit), and the next open of
+ * the connection tries both (Connections.openResolving).
  */
 async function rotateRoot(engine: DatabaseEngine, name: string): Promise<undefined> {
   await engine.connections.lock.run(name, async () => {
-    const connection = engine.connections.require(name);
-    const username = connection.connection_details.username;
+    const initial = engine.connections.require(name);
+    const username = initial.connection_details.username;
     if (typeof username !== 'string' || username === '') throw new BadRequestError('unable to rotate root credentials: no username in configuration');
-    if (!connection.connection_details.password) throw new BadRequestError('unable to rotate root credentials: no password in configuration');
+    if (!initial.connection_details.password) throw new BadRequestError('unable to rotate root credentials: no password in configuration');
+    const url = initial.connection_details.connection_url;
+    if (typeof url === 'string' && (!url.includes('{{password}}') || literalPasswordInUrl(url))) {
+      // The rotated password would never be used: the vault would lock itself out.
+      throw new BadRequestError('unable to rotate root credentials: connection_url must use {{password}} and contain no literal password');
+    }
+    // An earlier rotation whose outcome is unknown: find out which password logs in before making another.
+    if (initial.pending_root_password !== undefined) await engine.connections.replace(name, undefined);
     const plugin = await engine.connections.plugin(name).catch((error: unknown) => {
       throw pluginFailure('failed to connect for root rotation', error);
     });
+    const connection = engine.connections.require(name);
+    if (connection.pending_root_password !== undefined) {
+      await engine.connections.replace(name, undefined);
+      throw new InternalError('unable to rotate root credentials: an earlier rotation is not confirmed yet; try again');
+    }
     const newPassword = generatePassword(connection.password_length);
-    engine.connections.write(name, { ...connection, pending_root_password: newPassword });
+    const pending: StoredConnection = { ...connection, pending_root_password: newPassword };
+    engine.connections.write(name, pending);
     try {
       await plugin.updateUser({ username, password: { newPassword, statements: { commands: connection.root_rotation_statements } } });
     } catch (error) {
-      engine.connections.write(name, connection);
+      // Possibly applied: keep the pending password and drop the live plugin, so the next use resolves it.
+      await engine.connections.replace(name, undefined);
       throw pluginFailure('failed to update user', error);
     }
-    engine.connections.write(name, { ...connection, connection_details: { ...connection.connection_details, password: newPassword } });
-    // The next use opens a plugin with the new password.
-    await engine.connections.replace(name, undefined);
+    const rotated: StoredConnection = { ...connection, connection_details: { ...connection.connection_details, password: newPassword } };
+    let confirmed;
+    try {
+      confirmed = await engine.connections.open(rotated, true, () => connectionSecrets(pending));
+    } catch (error) {
+      await engine.connections.replace(name, undefined);
+      throw pluginFailure('the root password was changed but logging in with it failed (the next use tries both passwords)', error);
+    }
+    engine.connections.write(name, { ...rotated, connection_details: confirmed.details });
+    await engine.connections.replace(name, confirmed.plugin);
     engine.ctx.logger.info({ connection: name }, 'database root credentials rotated');
   });
   return undefined;

@@ -18,7 +18,11 @@ export interface StoredConnection {
   verify_connection: boolean;
   drop_unleased_roles: boolean;
   unleased_role_grace_period: number;
-  /** A root password being applied by rotate-root; kept until confirmed so a crash half way cannot lock us out. */
+  /**
+   * A root password rotate-root sent to the database without knowing (yet) that it took effect. Kept until a
+   * login with it or with `connection_details.password` is confirmed, so that neither a crash half way nor
+   * an error after PostgreSQL committed the ALTER ROLE (a timeout, a dropped connection) can lock us out.
+   */
   pending_root_password?: string;
 }
 
@@ -105,19 +109,49 @@ export class Connections {
   private async openStored(name: string): Promise<DatabasePlugin> {
     const connection = this.require(name);
     const secrets = () => connectionSecrets(this.read(name) ?? connection);
+    if (connection.pending_root_password === undefined) return (await this.open(connection, false, secrets)).plugin;
+    const opened = await this.openResolving(connection, secrets);
+    this.confirmRootPassword(name, connection, opened.connection);
+    return opened.plugin;
+  }
+
+  /**
+   * Opens a connection whose root password is uncertain: a rotate-root may or may not have applied
+   * `pending_root_password` (it failed or stopped after sending the ALTER ROLE). Each candidate is tried with a
+   * real login, the configured password first; the one that logs in is confirmed. Returns the plugin and the
+   * connection as confirmed (that password configured, nothing pending). Fails, with the last login error,
+   * when neither logs in: then nothing is known and both must be kept.
+   */
+  async openResolving(connection: StoredConnection, secrets: () => string[]): Promise<{ plugin: DatabasePlugin; connection: StoredConnection }> {
     const pending = connection.pending_root_password;
-    if (pending === undefined) return (await this.open(connection, false, secrets)).plugin;
-    // A root rotation was interrupted: whichever password works now is the real one.
-    try {
-      const opened = await this.open(connection, true, secrets);
-      this.write(name, { ...connection, pending_root_password: undefined });
-      return opened.plugin;
-    } catch {
-      const withPending = { ...connection, connection_details: { ...connection.connection_details, password: pending } };
-      const opened = await this.open(withPending, true, secrets);
-      this.write(name, { ...withPending, pending_root_password: undefined });
-      return opened.plugin;
+    const settled: StoredConnection = { ...connection };
+    delete settled.pending_root_password;
+    const candidates: StoredConnection[] = [settled];
+    if (pending !== undefined) candidates.push({ ...settled, connection_details: { ...settled.connection_details, password: pending } });
+    let lastError: unknown = new Error('no password to try');
+    for (const candidate of candidates) {
+      try {
+        const opened = await this.open(candidate, true, secrets);
+        return { plugin: opened.plugin, connection: { ...candidate, connection_details: opened.details } };
+      } catch (error) {
+        lastError = error;
+      }
     }
+    throw lastError;
+  }
+
+  /**
+   * Stores a root password confirmed by a login, unless the stored connection changed since `basis` was
+   * read (a newer configuration or rotation decides then, and keeps its own pending password).
+   */
+  private confirmRootPassword(name: string, basis: StoredConnection, confirmed: StoredConnection): void {
+    const current = this.read(name);
+    if (!current) return;
+    const unchanged = current.pending_root_password === basis.pending_root_password && current.connection_details.password === basis.connection_details.password;
+    if (!unchanged) return;
+    const settled: StoredConnection = { ...current, connection_details: { ...current.connection_details, password: confirmed.connection_details.password } };
+    delete settled.pending_root_password;
+    this.write(name, settled);
   }
 
   /** Installs a freshly opened plugin as the live one and closes the previous instance. */

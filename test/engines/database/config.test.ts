@@ -1,7 +1,7 @@
 // Database connections through the HTTP API against a real server: reads never return the password,
 // a wrong connection URL fails without leaking it, rotate-root locks everyone else out, list/reset/delete.
 import request from 'supertest';
-import { tryLogin } from '../../pg/cluster';
+import { tryLogin, uniqueSuffix } from '../../pg/cluster';
 import { unsealedVault } from '../../helpers/vault';
 import { databaseVault } from './setup';
 
@@ -40,6 +40,84 @@ describe('database engine: connections', () => {
     const read = await request(s.app).get('/v1/database/config/literal').set(s.root);
     expect(read.body.data.connection_details.connection_url).toContain(':*****@');
     expect(JSON.stringify(read.body)).not.toContain(s.scratch.vaultPassword);
+  });
+
+  it('masks a password anywhere in connection_url: a second unencoded @, query parameters, encoded names', async () => {
+    s = await databaseVault();
+    const { host, port } = s.scratch.cluster;
+    const db = s.scratch.database;
+    // A login whose password holds an unencoded "@": pg (WHATWG URL) splits the userinfo at the LAST "@".
+    const user = `lh_at_${uniqueSuffix()}`;
+    const atPassword = `Head${uniqueSuffix()}@Tail${uniqueSuffix()}`;
+    await s.scratch.sql((c) => c.query(`CREATE ROLE "${user}" LOGIN PASSWORD '${atPassword}'`));
+    const queryPassword = `Qp-${uniqueSuffix()}`;
+    const cases: { url: string; secrets: string[]; verify?: boolean }[] = [
+      { url: `postgresql://${user}:${atPassword}@${host}:${port}/${db}`, secrets: [atPassword, atPassword.split('@')[0] ?? '', atPassword.split('@')[1] ?? ''] },
+      { url: `postgres://${user}@${host}:${port}/${db}?password=${encodeURIComponent(atPassword)}`, secrets: [atPassword, encodeURIComponent(atPassword)] },
+      { url: `postgres://${host}:${port}/${db}?user=${user}&pass%77ord=${encodeURIComponent(atPassword)}`, secrets: [atPassword, encodeURIComponent(atPassword)] },
+      {
+        url: `postgres://${user}@${host}:${port}/${db}?sslpassword=Kp-${queryPassword}&sslkey=/keys/${queryPassword}.pem&sslmode=disable`,
+        secrets: [queryPassword],
+        verify: false,
+      },
+    ];
+    for (const { url, secrets, verify } of cases) {
+      const write = await request(s.app)
+        .post('/v1/database/config/literal')
+        .set(s.root)
+        .send({ plugin_name: 'postgresql-database-plugin', connection_url: url, allowed_roles: '*', verify_connection: verify ?? true });
+      expect(write.status).toBe(200);
+      expect(write.body.warnings[0]).toMatch(/Password found in connection_url/);
+      const read = await request(s.app).get('/v1/database/config/literal').set(s.root);
+      expect(read.status).toBe(200);
+      expect(read.body.data.connection_details.connection_url).toContain('*****');
+      const text = JSON.stringify(read.body);
+      for (const secret of secrets) expect(text).not.toContain(secret);
+    }
+    // A templated password, in the userinfo or as a query parameter, is shown as written and draws no warning.
+    const templated = `postgres://{{username}}@${host}:${port}/${db}?password={{password}}&application_name=lh`;
+    const write = await request(s.app)
+      .post('/v1/database/config/templated')
+      .set(s.root)
+      .send({ plugin_name: 'postgresql-database-plugin', connection_url: templated, username: s.scratch.vaultUser, password: s.scratch.vaultPassword });
+    expect(write.status).toBe(204);
+    const read = await request(s.app).get('/v1/database/config/templated').set(s.root);
+    expect(read.body.data.connection_details.connection_url).toBe(templated);
+    expect(JSON.stringify(read.body)).not.toContain(s.scratch.vaultPassword);
+  });
+
+  it('a config error never shows a password given in the query or after a second @', async () => {
+    s = await databaseVault();
+    const { host, port } = s.scratch.cluster;
+    const db = s.scratch.database;
+    const secret = `Wr0ng-${uniqueSuffix()}`;
+    const cases = [
+      // Right server, wrong password in the query.
+      `postgres://${s.scratch.vaultUser}@${host}:${port}/${db}?password=${secret}`,
+      // Wrong password with an unencoded "@".
+      `postgresql://${s.scratch.vaultUser}:head@${secret}@${host}:${port}/${db}`,
+      // pg reads sslkey as a file: its error names the path, which must not come back.
+      `postgres://${s.scratch.vaultUser}@${host}:${port}/${db}?sslkey=/nonexistent/${secret}.pem&password=x${secret}`,
+      // Does not parse: nothing of it comes back.
+      `postgresql://${s.scratch.vaultUser}:${secret}@${host}:notaport/${db}?password=${secret}`,
+    ];
+    for (const connection_url of cases) {
+      const res = await request(s.app).post('/v1/database/config/broken').set(s.root).send({ plugin_name: 'postgresql-database-plugin', connection_url });
+      expect(res.status).toBe(400);
+      expect(res.body.errors[0]).toMatch(/^error creating database object: /);
+      expect(JSON.stringify(res.body)).not.toContain(secret);
+    }
+    // Stored unverified, the same URLs fail on use without the password, and reads mask it.
+    for (const connection_url of cases.slice(0, 2)) {
+      const stored = await request(s.app).post('/v1/database/config/broken').set(s.root).send({ plugin_name: 'postgresql-database-plugin', connection_url, verify_connection: false, allowed_roles: '*' });
+      expect(stored.status).toBe(200);
+      expect(JSON.stringify(stored.body)).not.toContain(secret);
+      expect(JSON.stringify((await request(s.app).get('/v1/database/config/broken').set(s.root)).body)).not.toContain(secret);
+      await request(s.app).post('/v1/database/roles/r').set(s.root).send({ db_name: 'broken', creation_statements: 'CREATE ROLE "{{name}}"' });
+      const creds = await request(s.app).get('/v1/database/creds/r').set(s.root);
+      expect(creds.status).toBe(500);
+      expect(JSON.stringify(creds.body)).not.toContain(secret);
+    }
   });
 
   it('a wrong connection URL fails the write with an error that contains no password', async () => {

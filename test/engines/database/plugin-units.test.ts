@@ -1,7 +1,9 @@
 // Pure parts of the database engine and its plugins: username templates, the error sanitiser, password
 // generation, cron schedules and SCRAM verifiers (checked against a real server's login).
 import request from 'supertest';
+import { maskedConnectionUrl } from '../../../src/engines/database/config-paths';
 import { generatePassword } from '../../../src/engines/database/passwords';
+import { UNPARSEABLE_URL_MASK } from '../../../src/engines/database/plugins/connection-url';
 import { DEFAULT_POSTGRES_USERNAME_TEMPLATE, formatExpiration } from '../../../src/engines/database/plugins/postgres';
 import { scramSha256Verifier } from '../../../src/engines/database/plugins/postgres/scram';
 import { REDACTED, redact, sanitisedPlugin } from '../../../src/engines/database/plugins/sanitise';
@@ -59,6 +61,63 @@ describe('the sanitising wrapper', () => {
       .then(() => new Error('expected a failure'), (e: Error) => e);
     expect(newUser.message).toBe(`syntax error at or near "${REDACTED}"`);
     expect(redact('postgres://{{username}}:{{password}}@h/db failed', ['postgres://{{username}}:{{password}}@h/db'])).toBe(`${REDACTED} failed`);
+  });
+});
+
+describe('connection URL masking', () => {
+  const secret = 'S3cr3t-Tail';
+  it.each([
+    ['userinfo', `postgres://admin:${secret}@db:5432/app`, 'postgres://admin:*****@db:5432/app'],
+    ['a second unencoded @', `postgresql://admin:head@${secret}@db:5432/app`, 'postgresql://admin:*****@db:5432/app'],
+    ['?password=', `postgres://db/app?sslmode=disable&password=${secret}`, 'postgres://db/app?sslmode=disable&password=*****'],
+    ['an encoded parameter name', `postgres://db/app?pass%77ord=${secret}`, 'postgres://db/app?pass%77ord=*****'],
+    ['sslpassword and sslkey', `postgres://u@db/app?sslpassword=${secret}&sslkey=/k/${secret}.pem`, 'postgres://u@db/app?sslpassword=*****&sslkey=*****'],
+    ['both places', `postgres://u:${secret}@db/app?password=${secret}`, 'postgres://u:*****@db/app?password=*****'],
+    ['a partial template', `postgres://{{username}}:{{password}}${secret}@db/app`, 'postgres://{{username}}:*****@db/app'],
+    ['a URL that does not parse', `postgres://u:${secret}@db:port/app`, UNPARSEABLE_URL_MASK],
+    ['the secret repeated elsewhere', `postgres://u:${secret}@db/app#${secret}`, UNPARSEABLE_URL_MASK],
+  ])('masks a password in %s', (_, url, masked) => {
+    expect(maskedConnectionUrl(url)).toBe(masked);
+    expect(maskedConnectionUrl(url)).not.toContain(secret);
+  });
+
+  it('leaves templates and password-free URLs as written', () => {
+    for (const url of [
+      'postgresql://{{username}}:{{password}}@db:5432/app',
+      'postgres://{{username}}@db/app?password={{password}}&application_name=x y',
+      'postgres://db/app?sslmode=require&user=u',
+      'postgres://u@[::1]:5432/app',
+    ]) {
+      expect(maskedConnectionUrl(url)).toBe(url);
+    }
+  });
+
+  it('the sanitiser redacts passwords given as query parameters or after a second @, in every form', () => {
+    const queryUrl = `postgres://db/app?user=u&password=${encodeURIComponent('p@ss w0rd')}`;
+    expect(redact('auth failed for "p@ss w0rd" (p%40ss%20w0rd)', [queryUrl])).toBe(`auth failed for "${REDACTED}" (${REDACTED})`);
+    const atUrl = `postgres://u:head@${secret}@db/app`;
+    expect(redact(`bad password head@${secret} (head%40${secret}) in ${atUrl}`, [atUrl])).toBe(`bad password ${REDACTED} (${REDACTED}) in ${REDACTED}`);
+    const keyUrl = `postgres://db/app?sslkey=/k/${secret}.pem`;
+    expect(redact(`ENOENT: open '/k/${secret}.pem'`, [keyUrl])).toBe(`ENOENT: open '${REDACTED}'`);
+    // A URL that does not parse still has its likely password redacted.
+    expect(redact(`could not use ${secret}`, [`postgres://u:${secret}@db:port/app?password=${secret}`])).toBe(`could not use ${REDACTED}`);
+  });
+
+  it('the sanitising wrapper redacts a query-parameter password carried by an initialize request', async () => {
+    const password = 'Qu3ry-Pa55word';
+    const url = `postgres://db/app?password=${password}`;
+    const echo: DatabasePlugin = {
+      initialize: async () => Promise.reject(new Error(`could not connect with password ${password}`)),
+      newUser: async () => ({ username: '' }),
+      updateUser: async () => ({}),
+      deleteUser: async () => ({}),
+      close: async () => undefined,
+      type: () => 'test',
+    };
+    const error = await sanitisedPlugin(echo, () => [])
+      .initialize({ config: { connection_url: url }, verifyConnection: true })
+      .then(() => new Error('expected a failure'), (e: Error) => e);
+    expect(error.message).toBe(`could not connect with password ${REDACTED}`);
   });
 });
 

@@ -1,5 +1,6 @@
 // The error-sanitising wrapper every plugin runs behind: no password or connection URL can leave a plugin
 // inside an error (and so reach a log line, a lease's last_error or a response).
+import { connectionUrlSecrets } from './connection-url';
 import type { DatabasePlugin } from './types';
 
 /** What replaces a secret value in an error message. */
@@ -7,7 +8,7 @@ export const REDACTED = '[redacted]';
 
 const MAX_MESSAGE_CHARS = 1000;
 
-/** A value plus the forms it may take inside a message: URL-encoded (both flavours) and, for URLs, their password part. */
+/** A value plus the forms it may take inside a message: URL-encoded (both flavours) and, for URLs, their secret parts. */
 export function secretForms(value: string): string[] {
   if (value === '') return [];
   const forms = new Set<string>([value, encodeURIComponent(value), encodeURI(value), value.replace(/'/g, "''"), value.replace(/"/g, '""')]);
@@ -16,20 +17,10 @@ export function secretForms(value: string): string[] {
   } catch {
     // Not URL-encoded: nothing more to add.
   }
+  // A connection URL: also its password, wherever it sits (userinfo, even with an unencoded second `@`, or a
+  // `?password=`-like query parameter), in all its forms (each part is shorter than the URL: this ends).
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
-    try {
-      const url = new URL(value);
-      if (url.password) {
-        forms.add(url.password);
-        try {
-          forms.add(decodeURIComponent(url.password));
-        } catch {
-          // Keep the raw form only.
-        }
-      }
-    } catch {
-      // A template such as postgres://{{username}}:{{password}}@... is not a URL: redact it as a whole.
-    }
+    for (const secret of connectionUrlSecrets(value)) if (secret.length < value.length) for (const form of secretForms(secret)) forms.add(form);
   }
   return [...forms].filter((f) => f !== '');
 }
