@@ -1,9 +1,9 @@
 // Starts and stops the bench's child processes (the Leasehold server, the reference servers) and reads their memory.
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { trackChild } from './cleanup';
+import { freePort } from '../../test/helpers/process';
 
 /** The repository root (scripts/bench/ is two levels down). */
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -23,16 +23,7 @@ export interface ChildServer {
 }
 
 /** A free TCP port on 127.0.0.1 (there is a small race until the child binds it; fine for a bench). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Resident set size of a process in MiB, from /proc/<pid>/status (VmRSS); undefined if it is gone. */
 export function rssMiB(pid: number | undefined): number | undefined {

@@ -2,7 +2,6 @@
 // `postgres` user when we are root, since PostgreSQL refuses to run as root) and describes a cluster.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 
 /** Environment variables through which the global setup hands the shared cluster to test workers. */
@@ -138,17 +137,8 @@ export function runPgBinary(info: Pick<ClusterInfo, 'binDir' | 'runAs'>, binary:
   }
 }
 
-/** A free TCP port on 127.0.0.1. */
-export async function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A free TCP port on 127.0.0.1 (one implementation for the whole test tree). */
+export { freePort as freeTcpPort } from '../helpers/process';
 
 /** Settings appended to postgresql.conf: loopback only, our own socket directory, no fsync (throwaway, but a stopped
  * server still keeps every commit: tests stop clusters with -m immediate). */

@@ -129,14 +129,7 @@ export function parsePolicy(name: string, raw: string): Policy {
 }
 
 /** A merged rule: the union of every policy's rule for the same pattern. */
-interface MergedRule {
-  pattern: string;
-  capabilities: number;
-  allowedParameters?: Record<string, unknown[]>;
-  deniedParameters?: Record<string, unknown[]>;
-  requiredParameters?: string[];
-  minWrappingTtlSeconds?: number;
-  maxWrappingTtlSeconds?: number;
+interface MergedRule extends PolicyRule {
   kind: 'exact' | 'prefix' | 'segment';
   /** For prefix rules: the pattern without the trailing `*`. */
   prefix: string;

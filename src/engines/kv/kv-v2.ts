@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { bool, int } from '../../core/fields';
 import type { Backend, BackendContext, BackendRequest, BackendResponse, PathDefinition } from '../../core/framework';
 import { BadRequestError, InternalError, NotFoundError, VaultError } from '../../errors';
+import type { StorageView } from '../../core/storage-view';
 import type { Clock } from '../../util/clock';
 import { secretData, secretPath, signedDurationSeconds, versionList } from './kv-fields';
 import { metadataPath } from './kv-v2-metadata';
@@ -132,6 +133,23 @@ function configPath(): PathDefinition<ConfigFields> {
   };
 }
 
+/**
+ * The requested version of a key with its metadata view; 404 if absent, and 404 carrying the
+ * metadata (with `nullField` set to null) if that version is deleted or destroyed, as Vault answers.
+ */
+function readLiveVersion(storage: StorageView, clock: Clock, key: string, version: number | undefined, nullField: 'data' | 'subkeys') {
+  const meta = readMetadata(storage, key);
+  if (!meta) throw new NotFoundError();
+  const n = requestedVersion(meta, version);
+  const vm = meta.versions[String(n)];
+  if (!vm) throw new NotFoundError();
+  const metadata = versionView(meta, n, vm);
+  if (vm.destroyed || isDeleted(vm, clock.nowMs())) throw new NotFoundError('', { [nullField]: null, metadata: { ...metadata } });
+  const record = storage.getJSON<VersionRecord>(versionStorageKey(meta.key, n));
+  if (!record) throw new InternalError('could not find version data');
+  return { record, metadata: { ...metadata } };
+}
+
 /** The data/ path: read a version, write or patch a new one, soft-delete the latest. */
 function dataPath(clock: Clock): PathDefinition<DataFields> {
   /** Stores `data` as the next version of `key` after the CAS check, pruning versions that leave the window. */
@@ -148,16 +166,8 @@ function dataPath(clock: Clock): PathDefinition<DataFields> {
   };
 
   const read = (req: BackendRequest<DataFields>): BackendResponse => {
-    const meta = readMetadata(req.storage, req.fields.path);
-    if (!meta) throw new NotFoundError();
-    const n = requestedVersion(meta, req.fields.version);
-    const vm = meta.versions[String(n)];
-    if (!vm) throw new NotFoundError();
-    const metadata = versionView(meta, n, vm);
-    if (vm.destroyed || isDeleted(vm, clock.nowMs())) throw new NotFoundError('', { data: null, metadata: { ...metadata } });
-    const record = req.storage.getJSON<VersionRecord>(versionStorageKey(meta.key, n));
-    if (!record) throw new InternalError('could not find version data');
-    return { data: { data: record.data, metadata: { ...metadata } } };
+    const { record, metadata } = readLiveVersion(req.storage, clock, req.fields.path, req.fields.version, 'data');
+    return { data: { data: record.data, metadata } };
   };
 
   const write = (req: BackendRequest<DataFields>): BackendResponse => {
@@ -248,16 +258,8 @@ function subkeysPath(clock: Clock): PathDefinition<SubkeysFields> {
     fields: subkeysFields,
     operations: {
       read: (req) => {
-        const meta = readMetadata(req.storage, req.fields.path);
-        if (!meta) throw new NotFoundError();
-        const n = requestedVersion(meta, req.fields.version);
-        const vm = meta.versions[String(n)];
-        if (!vm) throw new NotFoundError();
-        const metadata = versionView(meta, n, vm);
-        if (vm.destroyed || isDeleted(vm, clock.nowMs())) throw new NotFoundError('', { subkeys: null, metadata: { ...metadata } });
-        const record = req.storage.getJSON<VersionRecord>(versionStorageKey(meta.key, n));
-        if (!record) throw new InternalError('could not find version data');
-        return { data: { subkeys: subkeysOf(record.data, req.fields.depth ?? 0), metadata: { ...metadata } } };
+        const { record, metadata } = readLiveVersion(req.storage, clock, req.fields.path, req.fields.version, 'subkeys');
+        return { data: { subkeys: subkeysOf(record.data, req.fields.depth ?? 0), metadata } };
       },
     },
     description: "Reads the structure of a secret version's data with the values removed.",
