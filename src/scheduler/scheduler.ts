@@ -15,6 +15,7 @@ export class Scheduler {
   private readonly jobs = new Map<string, JobDefinition>();
   private readonly tasks = new Map<string, ScheduledTask>();
   private readonly running = new Map<string, Promise<unknown>>();
+  private isStarted = false;
 
   constructor(private readonly logger: Logger) {}
 
@@ -23,11 +24,11 @@ export class Scheduler {
     if (this.jobs.has(job.name)) throw new Error(`scheduler: a job named ${job.name} is already registered`);
     if (!cron.validate(job.schedule)) throw new Error(`scheduler: invalid schedule for ${job.name}`);
     this.jobs.set(job.name, job);
-    if (this.tasks.size > 0) this.startJob(job);
+    if (this.isStarted) this.startJob(job);
   }
 
   get started(): boolean {
-    return this.tasks.size > 0;
+    return this.isStarted;
   }
 
   names(): string[] {
@@ -35,12 +36,14 @@ export class Scheduler {
   }
 
   start(): void {
-    if (this.started) return;
+    if (this.isStarted) return;
+    this.isStarted = true;
     for (const job of this.jobs.values()) this.startJob(job);
   }
 
   /** Stops every job and waits for runs in progress to finish (so none runs after seal). */
   async stop(): Promise<void> {
+    this.isStarted = false;
     for (const task of this.tasks.values()) await task.destroy();
     this.tasks.clear();
     await Promise.allSettled([...this.running.values()]);
@@ -52,7 +55,10 @@ export class Scheduler {
     if (!job) throw new Error(`scheduler: no job named ${name}`);
     const inProgress = this.running.get(name);
     if (inProgress) return inProgress;
-    const run = (async () => {
+    const run: Promise<unknown> = (async () => {
+      // Yield first: a job that throws synchronously must be registered as running before its
+      // `finally` removes it, or it would stay "running" forever and never run again.
+      await Promise.resolve();
       try {
         return await job.run();
       } catch (error) {
