@@ -192,21 +192,23 @@ export class MountTable {
     return mount.entry;
   }
 
-  /** Changes a mount's tunables or description. */
+  /** Changes a mount's tunables or description. Everything is validated before anything changes. */
   tune(path: string, change: Partial<MountConfig> & { description?: string; options?: Record<string, string> }): MountEntry {
     const mount = this.get(path);
     if (!mount) throw new BadRequestError(`no mount at "${path}"`);
     const { description, options, ...config } = change;
     const entry = mount.entry;
-    if (description !== undefined) entry.description = description;
-    if (options) {
-      if (entry.type === 'kv' && options.version && options.version !== (entry.options.version ?? '1')) {
-        if (!(options.version === '2' && (entry.options.version ?? '1') === '1')) throw new BadRequestError('kv mounts can only be upgraded from version 1 to 2');
-        throw new BadRequestError('upgrading a kv mount from version 1 to 2 is not supported yet: mount a new kv-v2 engine and copy the data');
-      }
-      entry.options = { ...entry.options, ...options };
+    if (options && entry.type === 'kv' && options.version && options.version !== (entry.options.version ?? '1')) {
+      if (!(options.version === '2' && (entry.options.version ?? '1') === '1')) throw new BadRequestError('kv mounts can only be upgraded from version 1 to 2');
+      throw new BadRequestError('upgrading a kv mount from version 1 to 2 is not supported yet: mount a new kv-v2 engine and copy the data');
     }
-    entry.config = { ...entry.config, ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) };
+    const next = { ...entry.config, ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) };
+    if (next.defaultLeaseTtlSeconds && next.maxLeaseTtlSeconds && next.defaultLeaseTtlSeconds > next.maxLeaseTtlSeconds) {
+      throw new BadRequestError('default_lease_ttl cannot be greater than max_lease_ttl');
+    }
+    if (description !== undefined) entry.description = description;
+    if (options) entry.options = { ...entry.options, ...options };
+    entry.config = next;
     this.persist();
     return entry;
   }

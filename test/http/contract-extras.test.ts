@@ -190,3 +190,15 @@ describe('the SQLite store', () => {
     }
   });
 });
+
+describe('tuning a mount', () => {
+  it('refuses a default TTL above the max and changes nothing', async () => {
+    const { app, rootToken } = await unsealedVault();
+    const root = { 'X-Vault-Token': rootToken };
+    await request(app).post('/v1/sys/mounts/t').set(root).send({ type: 'kv-v2', description: 'before' });
+    const res = await request(app).post('/v1/sys/mounts/t/tune').set(root).send({ default_lease_ttl: '2h', max_lease_ttl: '1h', description: 'after' });
+    expect(res.status).toBe(400);
+    const tune = await request(app).get('/v1/sys/mounts/t/tune').set(root);
+    expect(tune.body.data).toMatchObject({ description: 'before', default_lease_ttl: 768 * 3600, max_lease_ttl: 768 * 3600 });
+  });
+});

@@ -3,7 +3,7 @@
 // expiry, revoke deletes the user. The `creds` secret type is only ever called by the expiration manager.
 import type { z } from 'zod';
 import type { BackendRequest, BackendResponse, PathDefinition, SecretType } from '../../core/framework';
-import { BadRequestError, NotFoundError } from '../../errors';
+import { BadRequestError, NotFoundError, VaultError } from '../../errors';
 import { roleAllowed } from './connections';
 import { type DatabaseEngine, SYSTEM_DEFAULT_TTL_SECONDS, listResponse, pluginFailure, userKey } from './engine';
 import { roleFields, roleNameFields } from './fields';
@@ -132,8 +132,14 @@ export function credsSecretType(engine: DatabaseEngine): SecretType {
   return {
     renew: async ({ internalData, expireAt }) => {
       const data = credsData(internalData);
-      const plugin = await engine.connections.plugin(data.db_name);
-      await plugin.updateUser({ username: data.username, expiration: { newExpiration: expireAt, statements: { commands: data.renew_statements } } });
+      try {
+        const plugin = await engine.connections.plugin(data.db_name);
+        await plugin.updateUser({ username: data.username, expiration: { newExpiration: expireAt, statements: { commands: data.renew_statements } } });
+      } catch (error) {
+        // A plugin error (sanitised) becomes a 500 that says why, as creds does; a 400 (unknown connection) stays one.
+        if (error instanceof VaultError) throw error;
+        throw pluginFailure('failed to renew the database credential', error);
+      }
     },
     revoke: async ({ internalData }) => {
       const data = credsData(internalData);
