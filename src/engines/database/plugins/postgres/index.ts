@@ -189,11 +189,11 @@ export class PostgresPlugin {
 
   private async inTransaction(statements: string[], values: PlaceholderValues): Promise<void> {
     const rendered = statements.map((s) => renderStatement(s, values));
+    // One round trip: a multi-statement simple query runs as a single implicit transaction, so it
+    // commits whole or not at all (values are already quoted in; nothing is sent as a parameter).
     await this.withClient(async (client) => {
-      await client.query('BEGIN');
       try {
-        for (const sql of rendered) await client.query(sql);
-        await client.query('COMMIT');
+        await client.query(rendered.join(';\n'));
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
