@@ -5,10 +5,11 @@ WORKDIR /app
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
-# `npm ci` runs the `prepare` script, which compiles src/ to dist/: copy the sources first.
+# The install runs the `prepare` script, which compiles src/ to dist/: copy the sources first.
+# `npm install` rather than `npm ci`: see .ci/run (the lock cannot list every platform's optional binaries).
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm ci && npm prune --omit=dev
+RUN npm install --no-audit --no-fund && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
