@@ -63,6 +63,7 @@ async function writeConfig(engine: DatabaseEngine, req: BackendRequest<ConfigFie
       const value = (f as Record<string, unknown>)[key];
       if (value !== undefined) details[key] = value;
     }
+    refuseFileParameters(details.connection_url);
     const connection: StoredConnection = {
       plugin_name: pluginName,
       connection_details: details,
@@ -107,6 +108,26 @@ async function writeConfig(engine: DatabaseEngine, req: BackendRequest<ConfigFie
     }
     return warnings.length > 0 ? { warnings } : undefined;
   });
+}
+
+/**
+ * `pg` opens sslcert/sslkey/sslrootcert/sslcrl query values as files on the vault host: whoever may
+ * write a connection config could make the vault read any file it can. Refused outright.
+ */
+function refuseFileParameters(connectionUrl: unknown): void {
+  if (typeof connectionUrl !== 'string') return;
+  const query = connectionUrl.split('?')[1] ?? '';
+  for (const pair of query.split('&')) {
+    let name: string;
+    try {
+      name = decodeURIComponent(pair.split('=')[0] ?? '').toLowerCase();
+    } catch {
+      throw new BadRequestError('connection_url has a malformed query string');
+    }
+    if (['sslcert', 'sslkey', 'sslrootcert', 'sslcrl', 'sslcrldir', 'passfile'].includes(name)) {
+      throw new BadRequestError(`connection_url parameter "${name}" is not allowed: it would make the vault read a file from its own host`);
+    }
+  }
 }
 
 async function resetConnection(engine: DatabaseEngine, name: string): Promise<undefined> {

@@ -56,7 +56,7 @@ describe('database engine: connections', () => {
       { url: `postgres://${user}@${host}:${port}/${db}?password=${encodeURIComponent(atPassword)}`, secrets: [atPassword, encodeURIComponent(atPassword)] },
       { url: `postgres://${host}:${port}/${db}?user=${user}&pass%77ord=${encodeURIComponent(atPassword)}`, secrets: [atPassword, encodeURIComponent(atPassword)] },
       {
-        url: `postgres://${user}@${host}:${port}/${db}?sslpassword=Kp-${queryPassword}&sslkey=/keys/${queryPassword}.pem&sslmode=disable`,
+        url: `postgres://${user}@${host}:${port}/${db}?sslpassword=Kp-${queryPassword}&sslmode=disable`,
         secrets: [queryPassword],
         verify: false,
       },
@@ -96,8 +96,6 @@ describe('database engine: connections', () => {
       `postgres://${s.scratch.vaultUser}@${host}:${port}/${db}?password=${secret}`,
       // Wrong password with an unencoded "@".
       `postgresql://${s.scratch.vaultUser}:head@${secret}@${host}:${port}/${db}`,
-      // pg reads sslkey as a file: its error names the path, which must not come back.
-      `postgres://${s.scratch.vaultUser}@${host}:${port}/${db}?sslkey=/nonexistent/${secret}.pem&password=x${secret}`,
       // Does not parse: nothing of it comes back.
       `postgresql://${s.scratch.vaultUser}:${secret}@${host}:notaport/${db}?password=${secret}`,
     ];
@@ -206,5 +204,26 @@ describe('database engine: connections', () => {
     expect((await request(v.app).get('/v1/database/static-roles?list=true').set(root)).status).toBe(404);
     const role = await request(v.app).post('/v1/database/roles/r').set(root).send({ db_name: 'pg' });
     expect(role.body.errors[0]).toBe('empty creation statements');
+  });
+});
+
+describe('file-reading connection parameters', () => {
+  let t: Awaited<ReturnType<typeof databaseVault>> | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  it('refuses sslkey, sslcert, sslrootcert and friends (pg would read them as files on the vault host), without echoing them', async () => {
+    t = await databaseVault();
+    const { host, port } = t.scratch.cluster;
+    for (const param of ['sslkey', 'sslcert', 'sslrootcert', 'sslcrl', 'passfile', 'SSLKEY', 'ssl%6Bey']) {
+      const url = `postgres://${t.scratch.vaultUser}@${host}:${port}/${t.scratch.database}?${param}=/etc/secret-${param}.pem&password={{password}}`;
+      const res = await request(t.app).post('/v1/database/config/files').set(t.root).send({ plugin_name: 'postgresql-database-plugin', connection_url: url, verify_connection: false });
+      expect(res.status).toBe(400);
+      expect(res.body.errors[0]).toMatch(/is not allowed/);
+      expect(JSON.stringify(res.body)).not.toContain('/etc/secret');
+    }
+    expect((await request(t.app).get('/v1/database/config/files').set(t.root)).status).toBe(404);
   });
 });
