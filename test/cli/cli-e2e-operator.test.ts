@@ -1,16 +1,13 @@
 // End to end: the `leasehold` CLI as a child process against a REAL server process on an uninitialised
 // data directory: operator init/unseal/seal, status exit codes, kv v2, the generic path commands on a
 // kv v1 mount, secrets disable and policy delete; the root token is printed by `operator init` only.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, type ServerProcess, startServerProcess } from '../helpers/process';
-import type { CliResult } from './cli-harness';
+import { type CliResult, runCli } from './cli-harness';
 
 jest.setTimeout(60_000);
-
-const repoRoot = path.resolve(__dirname, '../..');
 
 /** The value of one row of a Key/Value table. */
 function row(stdout: string, key: string): string | undefined {
@@ -27,27 +24,11 @@ describe('leasehold operator and engine commands against a real server process',
   const transcript: Array<{ args: string[]; result: CliResult }> = [];
 
   /** Runs `leasehold ARGS` against the server process, with `token` (if any) in LEASEHOLD_TOKEN. */
-  function run(args: string[], options: { token?: string; input?: string; init?: boolean } = {}): Promise<CliResult> {
+  async function run(args: string[], options: { token?: string; input?: string; init?: boolean } = {}): Promise<CliResult> {
     if (server === undefined) throw new Error('the server process is not started');
-    const env: NodeJS.ProcessEnv = { ...process.env, LEASEHOLD_ADDR: server.url };
-    delete env.VAULT_ADDR;
-    delete env.VAULT_TOKEN;
-    delete env.LEASEHOLD_TOKEN;
-    if (options.token !== undefined) env.LEASEHOLD_TOKEN = options.token;
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: repoRoot, env });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => {
-        const result = { code, stdout, stderr };
-        if (!options.init) transcript.push({ args, result });
-        resolve(result);
-      });
-      child.stdin.end(options.input ?? '');
-    });
+    const result = await runCli(server.url, args, options);
+    if (!options.init) transcript.push({ args, result });
+    return result;
   }
   /** Runs a command with the root token. */
   const root = (args: string[], input?: string): Promise<CliResult> => run(args, { token: rootToken, ...(input !== undefined ? { input } : {}) });

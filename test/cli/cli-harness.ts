@@ -17,6 +17,28 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * Runs `leasehold ARGS` as a child process against `address`, with `token` (if any) as
+ * LEASEHOLD_TOKEN and no VAULT_* variables, feeding `input` to stdin.
+ */
+export function runCli(address: string, args: string[], options: { token?: string; input?: string } = {}): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, LEASEHOLD_ADDR: address };
+  delete env.VAULT_ADDR;
+  delete env.VAULT_TOKEN;
+  delete env.LEASEHOLD_TOKEN;
+  if (options.token !== undefined) env.LEASEHOLD_TOKEN = options.token;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: repoRoot, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
 /** A dev server, a scratch directory, and a way to run the CLI against the server. */
 export interface CliHarness {
   readonly workDir: string;
@@ -33,19 +55,7 @@ export async function startCliHarness(): Promise<CliHarness> {
   return {
     workDir,
     cli(args, options = {}) {
-      const env: NodeJS.ProcessEnv = { ...process.env, LEASEHOLD_ADDR: server.url, LEASEHOLD_TOKEN: options.token ?? ROOT_TOKEN };
-      delete env.VAULT_ADDR;
-      delete env.VAULT_TOKEN;
-      return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: repoRoot, env });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
-        child.stdin.end(options.input ?? '');
-      });
+      return runCli(server.url, args, { token: options.token ?? ROOT_TOKEN, input: options.input });
     },
     async close() {
       await server.close();
