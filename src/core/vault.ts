@@ -43,6 +43,9 @@ export interface VaultResponse {
   body?: unknown;
 }
 
+/** The audit scope of a request that arrived while no device was enabled. */
+const NO_AUDIT_DEVICES: ReadonlySet<string> = new Set();
+
 /** Paths whose client token may be the wrapping token itself. */
 const WRAPPING_TOKEN_PATHS = new Set(['sys/wrapping/unwrap', 'sys/wrapping/rewrap']);
 
@@ -284,13 +287,17 @@ export class Vault {
 
     let token: TokenRecord | undefined;
     let identity: RequestIdentity | undefined;
-    let auditBase = this.auditBase(request, path, mount, undefined);
+    // Built only when an audit device will read it (not on the hot path without audit), then reused
+    // for the request and the response so each device hashes the request part once.
+    let auditBaseMemo: ReturnType<Vault['auditBase']> | undefined;
+    const auditBase = () => (auditBaseMemo ??= this.auditBase(request, path, mount, token));
     let operation: Operation = request.operation === 'write' ? 'update' : request.operation;
     let auditScope: ReadonlySet<string> | undefined;
     let requestLogged = false;
     const logRequest = (error?: string) => {
       if (!audited) return;
-      auditScope = this.audit.logRequest({ ...auditBase, operation, ...(error ? { error } : {}) });
+      // With no device now, the response is owed to none (not even one this request enables).
+      auditScope = this.audit.hasDevices() ? this.audit.logRequest({ ...auditBase(), operation, ...(error ? { error } : {}) }) : NO_AUDIT_DEVICES;
       requestLogged = true;
     };
 
@@ -313,7 +320,7 @@ export class Vault {
           owner: token.entry.owner,
           isRoot: token.entry.policies.includes('root'),
         };
-        auditBase = this.auditBase(request, path, mount, token);
+        auditBaseMemo = undefined;
       }
       const acl = identity ? this.policies.acl(identity.policies) : undefined;
 
@@ -359,11 +366,13 @@ export class Vault {
         // (after any lease it created is registered, so the lease goes with it).
         if (exhausted && token) this.tokens.revokeTree(token.entry.accessor);
       }
-      if (audited) this.audit.logResponse({ ...auditBase, operation, response: this.auditResponse(result, mount) }, auditScope);
+      if (audited && auditScope !== undefined && auditScope.size > 0) {
+        this.audit.logResponse({ ...auditBase(), operation, response: this.auditResponse(result, mount) }, auditScope);
+      }
       return result;
     } catch (error) {
-      if (requestLogged && this.audit.hasDevices() && !(error instanceof Error && error.name === 'AuditFailureError')) {
-        this.audit.logResponse({ ...auditBase, operation, error: error instanceof Error ? error.message : 'internal error' }, auditScope);
+      if (requestLogged && auditScope !== undefined && auditScope.size > 0 && !(error instanceof Error && error.name === 'AuditFailureError')) {
+        this.audit.logResponse({ ...auditBase(), operation, error: error instanceof Error ? error.message : 'internal error' }, auditScope);
       }
       throw error;
     }
