@@ -142,7 +142,7 @@ export class VaultClient {
       response = await this.fetchImpl(url, init);
       text = await response.text();
     } catch (error) {
-      throw new ConnectionError(this.redact(`${method} ${JSON.stringify(url.href)}: ${describeFetchError(error)}`));
+      throw new ConnectionError(this.redact(`${method} ${JSON.stringify(displayUrl(url))}: ${describeFetchError(error)}`));
     }
 
     const body = parseJson(text);
@@ -153,11 +153,11 @@ export class VaultClient {
       return hasData || hasWarnings ? envelope : undefined;
     }
     if (response.status >= 400) {
-      throw new ApiError(method, url.href, response.status, this.errorsFrom(body, text));
+      throw new ApiError(method, displayUrl(url), response.status, this.errorsFrom(body, text));
     }
     if (response.status === 204 || text.trim() === '') return undefined;
     if (!isRecord(body)) {
-      throw new ConnectionError(`${method} ${JSON.stringify(url.href)}: the server answered ${response.status} with a body that is not a JSON object`);
+      throw new ConnectionError(`${method} ${JSON.stringify(displayUrl(url))}: the server answered ${response.status} with a body that is not a JSON object`);
     }
     return body as VaultResponse;
   }
@@ -176,6 +176,18 @@ export class VaultClient {
     const token = this.settings.token;
     return token !== undefined && token.length > 0 ? message.split(token).join('<redacted>') : message;
   }
+}
+
+/**
+ * The request URL as error messages show it: query values are replaced, since `leasehold read PATH k=@file`
+ * sends data (a wrapping token, a secret ID) as query parameters and errors go to stderr and CI logs.
+ */
+export function displayUrl(url: URL): string {
+  if (url.search === '') return url.href;
+  const shown = new URL(url.href);
+  shown.search = '';
+  const keys = [...url.searchParams.keys()].map((key) => `${encodeURIComponent(key)}=<redacted>`);
+  return `${shown.href}?${keys.join('&')}`;
 }
 
 function describeFetchError(error: unknown): string {

@@ -85,9 +85,10 @@ export function timeFailure(payload: JWTPayload, nowSeconds: number, leeways: Le
   const iat = numericDate(payload, 'iat');
   let exp = numericDate(payload, 'exp');
   let nbf = numericDate(payload, 'nbf');
-  if (!iat && !exp && !nbf) return 'no issue time, notbefore, or expiration time encoded in token';
-  if (!exp) exp = Math.max(iat ?? 0, nbf ?? 0) + leeways.expirationSeconds;
-  if (!nbf) nbf = iat ?? exp - leeways.notBeforeSeconds;
+  // Absent means undefined: a claim of 0 (1970) is present, as go-jose's nil checks treat it.
+  if (iat === undefined && exp === undefined && nbf === undefined) return 'no issue time, notbefore, or expiration time encoded in token';
+  if (exp === undefined) exp = Math.max(iat ?? 0, nbf ?? 0) + leeways.expirationSeconds;
+  if (nbf === undefined) nbf = iat ?? exp - leeways.notBeforeSeconds;
   const skew = leeways.clockSkewSeconds;
   // Same order as Vault (go-jose): nbf, exp, iat.
   if (nowSeconds + skew < nbf) return NOT_YET_VALID;
