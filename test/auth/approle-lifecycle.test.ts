@@ -57,3 +57,14 @@ describe('AppRole token lifecycle', () => {
     expect(refused.body.errors[0]).toContain('role no longer exists');
   });
 });
+
+describe('custom credentials', () => {
+  it('a custom role_id and secret_id registered with surrounding spaces still log in (stored as login reads them)', async () => {
+    const { app, root } = await setup();
+    await request(app).post('/v1/auth/approle/role/spaced').set(root).send({ token_policies: ['deploy'], role_id: '  my-role-id  ' });
+    expect((await request(app).get('/v1/auth/approle/role/spaced/role-id').set(root)).body.data.role_id).toBe('my-role-id');
+    await request(app).post('/v1/auth/approle/role/spaced/custom-secret-id').set(root).send({ secret_id: ' my-secret-id ' });
+    const login = await request(app).post('/v1/auth/approle/login').send({ role_id: 'my-role-id', secret_id: 'my-secret-id' });
+    expect(login.status).toBe(200);
+  });
+});

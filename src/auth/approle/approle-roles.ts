@@ -77,7 +77,8 @@ function applyRoleFields(role: RoleEntry, f: RoleFields, creating: boolean, warn
   }
   if (f.role_id !== undefined) {
     if (f.role_id.trim() === '') throw new BadRequestError('invalid role_id supplied, or failed to generate a role_id');
-    role.roleId = f.role_id;
+    // Trimmed as login trims it, so a custom role_id can always log in.
+    role.roleId = f.role_id.trim();
   }
   if (f.bind_secret_id !== undefined) role.bindSecretId = f.bind_secret_id;
   const secretIdCidrs = f.secret_id_bound_cidrs ?? f.bound_cidr_list;
@@ -181,8 +182,8 @@ function readRoleId(req: BackendRequest<RoleIdFields>): BackendResponse {
 }
 
 function updateRoleId(req: BackendRequest<RoleIdFields>): undefined {
-  const roleId = req.fields.role_id ?? '';
-  if (roleId.trim() === '') throw new BadRequestError('missing role_id');
+  const roleId = (req.fields.role_id ?? '').trim();
+  if (roleId === '') throw new BadRequestError('missing role_id');
   const store = new ApproleStore(req.storage);
   store.transaction(() => {
     const role = requireRole(store, req.fields.role_name);

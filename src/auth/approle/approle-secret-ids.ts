@@ -178,9 +178,10 @@ function listSecretIds(req: BackendRequest<RoleNameFields>, clock: Clock): Backe
   return { data: { keys: keys.sort() } };
 }
 
+/** The secret_id field, trimmed exactly as login trims it, so a registered value can always log in. */
 function requiredSecretId(value: string | undefined): string {
   if (value === undefined || value.trim() === '') throw new BadRequestError('missing secret_id');
-  return value;
+  return value.trim();
 }
 
 function requiredAccessor(value: string | undefined): string {
