@@ -9,8 +9,8 @@ import { MAX_DOCUMENT_BYTES } from '../../src/auth/jwt/bounded-fetch';
 import { KEY_SET_TTL_MS } from '../../src/auth/jwt/key-source';
 import { ManualClock } from '../../src/util/clock';
 import { listen, unsealedVault } from '../helpers/vault';
+import { GITHUB_ISSUER } from './github-token';
 
-const ISSUER = 'https://token.actions.githubusercontent.com';
 const AUDIENCE = 'https://github.com/acme';
 
 // --- A JWKS endpoint whose answer each test can change ------------------------------------------------------------
@@ -93,10 +93,10 @@ async function jwtVault() {
   const v = await unsealedVault({ clock });
   const root = { 'X-Vault-Token': v.rootToken };
   expect((await request(v.app).post('/v1/sys/auth/jwt').set(root).send({ type: 'jwt' })).status).toBe(204);
-  expect((await request(v.app).post('/v1/auth/jwt/config').set(root).send({ jwks_url: `${jwksBase}/jwks`, bound_issuer: ISSUER })).status).toBe(204);
+  expect((await request(v.app).post('/v1/auth/jwt/config').set(root).send({ jwks_url: `${jwksBase}/jwks`, bound_issuer: GITHUB_ISSUER })).status).toBe(204);
   const now = () => Math.floor(clock.nowMs() / 1000);
   const sign = (claims: JWTPayload) =>
-    new SignJWT({ iss: ISSUER, aud: AUDIENCE, sub: 'repo:acme/app:ref:refs/heads/main', iat: now(), nbf: now() - 5, exp: now() + 300, ...claims })
+    new SignJWT({ iss: GITHUB_ISSUER, aud: AUDIENCE, sub: 'repo:acme/app:ref:refs/heads/main', iat: now(), nbf: now() - 5, exp: now() + 300, ...claims })
       .setProtectedHeader({ alg: 'RS256', kid: 'k1', typ: 'JWT' })
       .sign(privateKey);
   const login = async (claims: JWTPayload, role = 'ci') => request(v.app).post('/v1/auth/jwt/login').send({ role, jwt: await sign(claims) });
@@ -245,7 +245,7 @@ describe('JWKS size limit', () => {
   it(`accepts a key set of exactly ${MAX_DOCUMENT_BYTES} bytes`, async () => {
     const v = await jwtVault();
     mode = 'padded-to-limit';
-    const res = await request(v.app).post('/v1/auth/jwt/config').set(v.root).send({ jwks_url: `${jwksBase}/jwks`, bound_issuer: ISSUER });
+    const res = await request(v.app).post('/v1/auth/jwt/config').set(v.root).send({ jwks_url: `${jwksBase}/jwks`, bound_issuer: GITHUB_ISSUER });
     expect(res.status).toBe(204);
   });
 
@@ -254,7 +254,7 @@ describe('JWKS size limit', () => {
     for (const m of ['over-limit-declared', 'over-limit-streamed'] as const) {
       mode = m;
       const started = Date.now();
-      const res = await request(v.app).post('/v1/auth/jwt/config').set(v.root).send({ jwks_url: `${jwksBase}/jwks`, bound_issuer: ISSUER });
+      const res = await request(v.app).post('/v1/auth/jwt/config').set(v.root).send({ jwks_url: `${jwksBase}/jwks`, bound_issuer: GITHUB_ISSUER });
       expect(res.status).toBe(400);
       expect(res.body).toEqual({ errors: [`error checking jwks_url: ${tooLarge}`] });
       expect(Date.now() - started).toBeLessThan(4_000);
@@ -403,9 +403,9 @@ describe('hvac requests, replayed over HTTP', () => {
 
     expect((await hvac.call('POST', '/v1/sys/auth/jwt', { type: 'jwt', local: false })).status).toBe(204);
     // client.auth.jwt.configure(jwks_url=..., bound_issuer=...)
-    expect((await hvac.call('POST', '/v1/auth/jwt/config', { jwks_url: `${jwksBase}/jwks`, bound_issuer: ISSUER })).status).toBe(204);
+    expect((await hvac.call('POST', '/v1/auth/jwt/config', { jwks_url: `${jwksBase}/jwks`, bound_issuer: GITHUB_ISSUER })).status).toBe(204);
     // read_config
-    expect((await hvac.call('GET', '/v1/auth/jwt/config')).body?.data).toMatchObject({ jwks_url: `${jwksBase}/jwks`, bound_issuer: ISSUER, oidc_discovery_url: '' });
+    expect((await hvac.call('GET', '/v1/auth/jwt/config')).body?.data).toMatchObject({ jwks_url: `${jwksBase}/jwks`, bound_issuer: GITHUB_ISSUER, oidc_discovery_url: '' });
 
     // client.auth.jwt.create_role(name='ci', user_claim='sub', allowed_redirect_uris=[...], bound_audiences=[...], bound_claims={...},
     // groups_claim='groups', token_policies=['deploy'], token_ttl='15m'): hvac sends its defaults too, and `name` in the body.
@@ -432,7 +432,7 @@ describe('hvac requests, replayed over HTTP', () => {
 
     // client.auth.jwt.jwt_login(role='ci', jwt=...)
     const now = Math.floor(clock.nowMs() / 1000);
-    const jwt = await new SignJWT({ iss: ISSUER, aud: AUDIENCE, sub: 'repo:acme/app:ref:refs/heads/main', repository: 'acme/app', groups: ['deployers'], iat: now, nbf: now - 5, exp: now + 300 })
+    const jwt = await new SignJWT({ iss: GITHUB_ISSUER, aud: AUDIENCE, sub: 'repo:acme/app:ref:refs/heads/main', repository: 'acme/app', groups: ['deployers'], iat: now, nbf: now - 5, exp: now + 300 })
       .setProtectedHeader({ alg: 'RS256', kid: 'k1', typ: 'JWT' })
       .sign(privateKey);
     const login = await hvac.call('POST', '/v1/auth/jwt/login', { role: 'ci', jwt });
@@ -444,7 +444,7 @@ describe('hvac requests, replayed over HTTP', () => {
     expect(self.body?.data).toMatchObject({ path: 'auth/jwt/login', display_name: 'jwt-repo:acme/app:ref:refs/heads/main' });
 
     // A token for another repository, through the same client, is refused with hvac's InvalidRequest (400).
-    const other = await new SignJWT({ iss: ISSUER, aud: AUDIENCE, sub: 'repo:acme/other:ref:refs/heads/main', repository: 'acme/other', groups: [], iat: now, nbf: now - 5, exp: now + 300 })
+    const other = await new SignJWT({ iss: GITHUB_ISSUER, aud: AUDIENCE, sub: 'repo:acme/other:ref:refs/heads/main', repository: 'acme/other', groups: [], iat: now, nbf: now - 5, exp: now + 300 })
       .setProtectedHeader({ alg: 'RS256', kid: 'k1', typ: 'JWT' })
       .sign(privateKey);
     const refused = await hvac.call('POST', '/v1/auth/jwt/login', { role: 'ci', jwt: other });

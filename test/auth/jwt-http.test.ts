@@ -6,8 +6,7 @@ import { exportJWK, generateKeyPair, type CryptoKey, type JWTPayload, SignJWT } 
 import request from 'supertest';
 import { ManualClock } from '../../src/util/clock';
 import { unsealedVault } from '../helpers/vault';
-
-const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
+import { GITHUB_CI_METADATA, GITHUB_ISSUER, githubClaims } from './github-token';
 
 let jwksUrl: string;
 let server: Server;
@@ -36,22 +35,6 @@ afterAll(async () => {
     server.closeAllConnections();
   });
 });
-
-function githubClaims(overrides: JWTPayload = {}): JWTPayload {
-  return {
-    iss: GITHUB_ISSUER,
-    aud: 'https://github.com/acme',
-    sub: 'repo:acme/app:ref:refs/heads/main',
-    repository: 'acme/app',
-    ref: 'refs/heads/main',
-    sha: '2f1c0b1a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b',
-    workflow: 'deploy',
-    run_id: '9876543210',
-    run_attempt: '2',
-    actor: 'octocat',
-    ...overrides,
-  };
-}
 
 /** A vault with the JWT method mounted at `auth/<path>/`, configured for GitHub Actions, and a `ci` role. */
 async function setup(type = 'jwt', path = 'jwt') {
@@ -100,18 +83,7 @@ describe('JWT login over HTTP', () => {
     expect(self.status).toBe(200);
     expect(self.body.data.display_name).toBe('jwt-repo:acme/app:ref:refs/heads/main');
     expect(self.body.data.path).toBe('auth/jwt/login');
-    expect(self.body.data.meta).toEqual({
-      role: 'ci',
-      iss: GITHUB_ISSUER,
-      sub: 'repo:acme/app:ref:refs/heads/main',
-      repository: 'acme/app',
-      ref: 'refs/heads/main',
-      sha: '2f1c0b1a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b',
-      workflow: 'deploy',
-      run_id: '9876543210',
-      run_attempt: '2',
-      actor: 'octocat',
-    });
+    expect(self.body.data.meta).toEqual({ role: 'ci', ...GITHUB_CI_METADATA });
   });
 
   it('mounts as type oidc too (an alias for JWT login)', async () => {

@@ -7,6 +7,7 @@ import { jwtBackendFactory } from '../../src/auth/jwt';
 import { globMatch } from '../../src/auth/jwt/claims';
 import type { BackendResponse } from '../../src/core/framework';
 import { mountForTest, rejection } from '../helpers/backend';
+import { GITHUB_CI_METADATA, GITHUB_ISSUER, githubClaims } from './github-token';
 
 
 interface SigningKey {
@@ -62,27 +63,6 @@ async function startIssuer() {
       server.closeAllConnections();
     });
   return { url, state, close };
-}
-
-const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
-
-/** The claims GitHub Actions puts in an OIDC token for a push to main of acme/app. */
-function githubClaims(overrides: JWTPayload = {}): JWTPayload {
-  return {
-    iss: GITHUB_ISSUER,
-    aud: 'https://github.com/acme',
-    sub: 'repo:acme/app:ref:refs/heads/main',
-    repository: 'acme/app',
-    repository_owner: 'acme',
-    ref: 'refs/heads/main',
-    sha: '2f1c0b1a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b',
-    workflow: 'deploy',
-    run_id: '9876543210',
-    run_attempt: '1',
-    actor: 'octocat',
-    event_name: 'push',
-    ...overrides,
-  };
 }
 
 const CI_ROLE = {
@@ -148,18 +128,7 @@ describe('JWT login with a GitHub-Actions-shaped token', () => {
     expect(response.auth).toEqual({
       policies: ['deploy', 'read-only'],
       displayName: 'repo:acme/app:ref:refs/heads/main',
-      metadata: {
-        role: 'ci',
-        iss: GITHUB_ISSUER,
-        sub: 'repo:acme/app:ref:refs/heads/main',
-        repository: 'acme/app',
-        ref: 'refs/heads/main',
-        sha: '2f1c0b1a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b',
-        workflow: 'deploy',
-        run_id: '9876543210',
-        run_attempt: '1',
-        actor: 'octocat',
-      },
+      metadata: { role: 'ci', ...GITHUB_CI_METADATA },
       ttlSeconds: 600,
       maxTtlSeconds: 3600,
       explicitMaxTtlSeconds: 0,

@@ -41,7 +41,7 @@ export async function databaseVault(options: VaultOptions & { cluster?: ClusterI
         .send({ db_name: 'pg', creation_statements: [CREATE_ROLE_SQL], default_ttl: '1h', max_ttl: '24h', ...body });
       if (res.status !== 204) throw new Error(`writing role ${name} failed: ${res.status} ${JSON.stringify(res.body)}`);
     },
-    /** Closes the engine's connection pools (the core drops backends on seal without closing them). */
+    /** Closes the engine's connection pools (for tests that end without sealing, which closes them too). */
     async close() {
       await closeBackend?.cleanup?.();
     },
