@@ -39,11 +39,20 @@ export function renderMount(entry: MountEntry): Record<string, unknown> {
   };
 }
 
+/** A mount's effective lease TTLs: its tuned values, or the system defaults where it has none. */
+export function effectiveLeaseTtl(entry: MountEntry): { defaultSeconds: number; maxSeconds: number } {
+  return {
+    defaultSeconds: entry.config.defaultLeaseTtlSeconds || SYSTEM_DEFAULT_LEASE_TTL_SECONDS,
+    maxSeconds: entry.config.maxLeaseTtlSeconds || SYSTEM_MAX_LEASE_TTL_SECONDS,
+  };
+}
+
 /** Vault's tune view: effective TTLs (system defaults filled in). */
 export function renderTune(entry: MountEntry): Record<string, unknown> {
+  const ttl = effectiveLeaseTtl(entry);
   return {
-    default_lease_ttl: entry.config.defaultLeaseTtlSeconds || SYSTEM_DEFAULT_LEASE_TTL_SECONDS,
-    max_lease_ttl: entry.config.maxLeaseTtlSeconds || SYSTEM_MAX_LEASE_TTL_SECONDS,
+    default_lease_ttl: ttl.defaultSeconds,
+    max_lease_ttl: ttl.maxSeconds,
     force_no_cache: entry.config.forceNoCache,
     description: entry.description,
     options: Object.keys(entry.options).length > 0 ? entry.options : null,

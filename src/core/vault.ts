@@ -17,7 +17,7 @@ import { type BackendRegistry, type LiveMount, MountTable } from './mounts';
 import { PolicyStore } from './policy/policy-store';
 import { Scheduler } from '../scheduler/scheduler';
 import { SealManager } from './seal';
-import { SYSTEM_DEFAULT_LEASE_TTL_SECONDS, SYSTEM_MAX_LEASE_TTL_SECONDS, systemBackend } from './system-backend';
+import { effectiveLeaseTtl, SYSTEM_DEFAULT_LEASE_TTL_SECONDS, SYSTEM_MAX_LEASE_TTL_SECONDS, systemBackend } from './system-backend';
 import { authBlock, tokenBackend } from './token-backend';
 import { INVALID_WRAPPING_TOKEN_MESSAGE, WrappingManager, parseWrapTtl } from './wrapping/manager';
 import { requireWrapTtl } from './wrapping/paths';
@@ -106,13 +106,8 @@ export class Vault {
       resolveMount: (uuid) => {
         const mount = this.mounts.getByUuid(uuid);
         if (!mount) return undefined;
-        return {
-          path: mount.entry.path,
-          secrets: mount.backend.secrets ?? {},
-          storage: mount.storage,
-          defaultLeaseTtlSeconds: mount.entry.config.defaultLeaseTtlSeconds || SYSTEM_DEFAULT_LEASE_TTL_SECONDS,
-          maxLeaseTtlSeconds: mount.entry.config.maxLeaseTtlSeconds || SYSTEM_MAX_LEASE_TTL_SECONDS,
-        };
+        const ttl = effectiveLeaseTtl(mount.entry);
+        return { path: mount.entry.path, secrets: mount.backend.secrets ?? {}, storage: mount.storage, defaultLeaseTtlSeconds: ttl.defaultSeconds, maxLeaseTtlSeconds: ttl.maxSeconds };
       },
     });
     // Leases go with their token, in the same transaction that deletes it.
@@ -413,12 +408,7 @@ export class Vault {
       clientAddress: request.clientAddress,
       requestId,
       clientToken: request.token,
-      mountLeaseTtl: mount
-        ? {
-            defaultSeconds: mount.entry.config.defaultLeaseTtlSeconds || SYSTEM_DEFAULT_LEASE_TTL_SECONDS,
-            maxSeconds: mount.entry.config.maxLeaseTtlSeconds || SYSTEM_MAX_LEASE_TTL_SECONDS,
-          }
-        : undefined,
+      mountLeaseTtl: mount ? effectiveLeaseTtl(mount.entry) : undefined,
       storage: mount?.storage ?? this.store.view(`unmounted/${path}`),
     };
   }
@@ -489,9 +479,9 @@ export class Vault {
 
   /** Turns an auth method's login answer into a stored token (orphan: logins have no parent). */
   private mintLoginToken(auth: NonNullable<BackendResponse['auth']>, mount: LiveMount, clientAddress: string): Record<string, unknown> {
-    const mountMax = mount.entry.config.maxLeaseTtlSeconds || SYSTEM_MAX_LEASE_TTL_SECONDS;
-    const maxTtl = Math.min(auth.maxTtlSeconds || mountMax, mountMax);
-    let ttlSeconds = auth.periodSeconds ? auth.periodSeconds : auth.ttlSeconds || mount.entry.config.defaultLeaseTtlSeconds || SYSTEM_DEFAULT_LEASE_TTL_SECONDS;
+    const mountTtl = effectiveLeaseTtl(mount.entry);
+    const maxTtl = Math.min(auth.maxTtlSeconds || mountTtl.maxSeconds, mountTtl.maxSeconds);
+    let ttlSeconds = auth.periodSeconds ? auth.periodSeconds : auth.ttlSeconds || mountTtl.defaultSeconds;
     if (!auth.periodSeconds) ttlSeconds = Math.min(ttlSeconds, maxTtl);
     if (auth.explicitMaxTtlSeconds) ttlSeconds = Math.min(ttlSeconds, auth.explicitMaxTtlSeconds);
     // Auth methods can never mint root tokens; `default` is added unless the role says otherwise.
