@@ -289,11 +289,11 @@ export class Vault {
     let operation: Operation = request.operation === 'write' ? 'update' : request.operation;
     let auditScope: ReadonlySet<string> | undefined;
     let requestLogged = false;
-    const logRequest = (error?: string) => {
+    const logRequest = async (error?: string) => {
       if (!audited) return;
-      // With no device now, the response is owed to none (not even one this request enables).
-      auditScope = this.audit.hasDevices() ? this.audit.logRequest({ ...auditBase(), operation, ...(error ? { error } : {}) }) : NO_AUDIT_DEVICES;
       requestLogged = true;
+      // With no device now, the response is owed to none (not even one this request enables).
+      auditScope = this.audit.hasDevices() ? await this.audit.logRequest({ ...auditBase(), operation, ...(error ? { error } : {}) }) : NO_AUDIT_DEVICES;
     };
 
     try {
@@ -301,7 +301,7 @@ export class Vault {
         try {
           token = this.authenticate(request.token, request.clientAddress);
         } catch (error) {
-          logRequest('permission denied');
+          await logRequest('permission denied');
           // As Vault: an unwrap with a spent or bogus wrapping token as the client token is a 400, not a 403.
           if (WRAPPING_TOKEN_PATHS.has(path) && request.token) throw new BadRequestError(INVALID_WRAPPING_TOKEN_MESSAGE);
           throw error;
@@ -322,7 +322,7 @@ export class Vault {
       if (!mount && mountPath === '') {
         // Unmounted path: answer as the ACL would for a mounted one, so paths cannot be probed.
         const allowed = acl?.allowOperation(path, operation, request.data, false) ?? false;
-        logRequest(allowed ? 'no handler for route' : 'permission denied');
+        await logRequest(allowed ? 'no handler for route' : 'permission denied');
         if (!allowed) throw new PermissionDeniedError();
         throw new NotFoundError(`no handler for route "${path}". route entry not found.`);
       }
@@ -331,7 +331,7 @@ export class Vault {
       try {
         resolved = await resolveRequest(compiled, { ...this.incoming(request, requestId, path, relativePath, mountPath, mount), identity }, canonicalCaptures);
       } catch (error) {
-        logRequest(error instanceof Error ? error.message : 'invalid request');
+        await logRequest(error instanceof Error ? error.message : 'invalid request');
         throw error;
       }
       operation = resolved.operation;
@@ -341,7 +341,7 @@ export class Vault {
         const def = resolved.path.definition;
         // The one access check: on the path the backend will act on, with the parameters as it will read them.
         const allowed = def.tokenOnly || acl.allowOperation(mountPath + resolved.canonicalPath, operation, resolved.effectiveData, def.sudo ?? false, wrapTtlSeconds);
-        logRequest(allowed ? undefined : 'permission denied');
+        await logRequest(allowed ? undefined : 'permission denied');
         if (!allowed) throw new PermissionDeniedError();
         if (token.usesRemaining !== null && request.token) {
           const use = this.tokens.consumeUse(request.token);
@@ -349,7 +349,7 @@ export class Vault {
           exhausted = use.exhausted;
         }
       } else {
-        logRequest();
+        await logRequest();
       }
 
       let result: VaultResponse;
@@ -362,12 +362,12 @@ export class Vault {
         if (exhausted && token) this.tokens.revokeTree(token.entry.accessor);
       }
       if (audited && auditScope !== undefined && auditScope.size > 0) {
-        this.audit.logResponse({ ...auditBase(), operation, response: this.auditResponse(result, mount) }, auditScope);
+        await this.audit.logResponse({ ...auditBase(), operation, response: this.auditResponse(result, mount) }, auditScope);
       }
       return result;
     } catch (error) {
       if (requestLogged && auditScope !== undefined && auditScope.size > 0 && !(error instanceof Error && error.name === 'AuditFailureError')) {
-        this.audit.logResponse({ ...auditBase(), operation, error: error instanceof Error ? error.message : 'internal error' }, auditScope);
+        await this.audit.logResponse({ ...auditBase(), operation, error: error instanceof Error ? error.message : 'internal error' }, auditScope);
       }
       throw error;
     }

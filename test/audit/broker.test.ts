@@ -92,20 +92,20 @@ const readLines = (file: string) =>
     .map((l) => JSON.parse(l) as Record<string, any>);
 
 describe('AuditBroker', () => {
-  it('does nothing without devices', () => {
+  it('does nothing without devices', async () => {
     const { broker } = setup();
     expect(broker.hasDevices()).toBe(false);
-    broker.logRequest(requestInput());
-    broker.logResponse(responseInput());
+    await broker.logRequest(requestInput());
+    await broker.logResponse(responseInput());
   });
 
-  it('never writes a planted secret or token in plaintext; their HMACs match sys/audit-hash', () => {
+  it('never writes a planted secret or token in plaintext; their HMACs match sys/audit-hash', async () => {
     const { broker } = setup();
     const file = path.join(dir, 'audit.log');
     broker.enable('file', { type: 'file', description: 'main', options: { file_path: file }, local: false });
     expect(broker.hasDevices()).toBe(true);
-    broker.logRequest(requestInput());
-    broker.logResponse(responseInput());
+    await broker.logRequest(requestInput());
+    await broker.logResponse(responseInput());
 
     const text = fs.readFileSync(file, 'utf8');
     for (const plain of [SECRET, TOKEN, ACCESSOR, NEW_TOKEN, WRAP_TOKEN, 'new-accessor-1', 'wrap-accessor-1']) expect(text).not.toContain(plain);
@@ -160,13 +160,13 @@ describe('AuditBroker', () => {
     });
   });
 
-  it('logs plaintext with log_raw, and accessors in plaintext with hmac_accessor=false', () => {
+  it('logs plaintext with log_raw, and accessors in plaintext with hmac_accessor=false', async () => {
     const { broker } = setup();
     const raw = path.join(dir, 'raw.log');
     const acc = path.join(dir, 'acc.log');
     broker.enable('raw', { type: 'file', description: '', options: { file_path: raw, log_raw: 'true' }, local: false });
     broker.enable('acc', { type: 'file', description: '', options: { file_path: acc, hmac_accessor: 'false' }, local: false });
-    broker.logRequest(requestInput());
+    await broker.logRequest(requestInput());
     const rawText = fs.readFileSync(raw, 'utf8');
     expect(rawText).toContain(SECRET);
     expect(rawText).toContain(TOKEN);
@@ -177,22 +177,62 @@ describe('AuditBroker', () => {
     expect(JSON.stringify(accLine)).not.toContain(SECRET);
   });
 
-  it('writes the request line before the response is logged', () => {
+  it('writes the request line before the response is logged', async () => {
     const { broker } = setup();
     const file = path.join(dir, 'audit.log');
     broker.enable('file', { type: 'file', description: '', options: { file_path: file }, local: false });
-    broker.logRequest(requestInput());
+    await broker.logRequest(requestInput());
     const lines = readLines(file);
     expect(lines).toHaveLength(1);
     expect(lines[0]?.type).toBe('request');
   });
 
-  it('honours non-HMAC keys, prefix and elide_list_responses', () => {
+  it('group-commits: concurrent entries share one write, and none resolves before its line is in the file', async () => {
+    const { broker } = setup();
+    const file = path.join(dir, 'audit.log');
+    broker.enable('file', { type: 'file', description: '', options: { file_path: file }, local: false });
+    // The kernel's count of this process's write calls (Linux); without it only the ordering is checked.
+    const writeCalls = () => (fs.existsSync('/proc/self/io') ? Number(/^syscw: (\d+)$/m.exec(fs.readFileSync('/proc/self/io', 'utf8'))?.[1]) : 0);
+    const ids = Array.from({ length: 20 }, (_, i) => `r${i}`);
+    const seenAtResolve: string[][] = [];
+    const before = writeCalls();
+    const pending = ids.map((requestId) =>
+      broker.logRequest(requestInput({ requestId })).then(() => seenAtResolve.push(readLines(file).map((l) => l.request.id as string))),
+    );
+    // Nothing is written while the requests of this turn are still arriving...
+    expect(fs.readFileSync(file, 'utf8')).toBe('');
+    await Promise.all(pending);
+    // ...then one write carries all of them (not one each), and every caller saw every line on disk when it went on.
+    expect(writeCalls() - before).toBeLessThan(5);
+    expect(seenAtResolve).toHaveLength(ids.length);
+    for (const seen of seenAtResolve) expect(seen).toEqual(ids);
+  });
+
+  it('disabling a device writes the lines it already took before closing it', async () => {
+    const { broker } = setup();
+    const file = path.join(dir, 'audit.log');
+    broker.enable('file', { type: 'file', description: '', options: { file_path: file }, local: false });
+    const logged = broker.logRequest(requestInput());
+    broker.disable('file');
+    await logged;
+    expect(readLines(file).map((l) => l.type)).toEqual(['request']);
+  });
+
+  it('a failed group write refuses every entry in it', async () => {
+    if (!fs.existsSync('/dev/full')) return;
+    const { broker } = setup();
+    broker.enable('full', { type: 'file', description: '', options: { file_path: '/dev/full' }, local: false });
+    const results = await Promise.allSettled([broker.logRequest(requestInput({ requestId: 'a' })), broker.logRequest(requestInput({ requestId: 'b' }))]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    for (const r of results) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(AuditFailureError);
+  });
+
+  it('honours non-HMAC keys, prefix and elide_list_responses', async () => {
     const { broker } = setup();
     const file = path.join(dir, 'audit.log');
     broker.enable('file', { type: 'file', description: '', options: { file_path: file, prefix: 'AUDIT ', elide_list_responses: 'true' }, local: false });
-    broker.logRequest(requestInput({ data: { visible: 'shown', hidden: 'masked' }, nonHmacRequestKeys: ['visible'] }));
-    broker.logResponse(responseInput({ operation: 'list', response: { mountType: 'kv', data: { keys: ['a', 'b', 'c'] } } }));
+    await broker.logRequest(requestInput({ data: { visible: 'shown', hidden: 'masked' }, nonHmacRequestKeys: ['visible'] }));
+    await broker.logResponse(responseInput({ operation: 'list', response: { mountType: 'kv', data: { keys: ['a', 'b', 'c'] } } }));
     const text = fs.readFileSync(file, 'utf8');
     const lines = text.split('\n').filter((l) => l !== '');
     expect(lines.every((l) => l.startsWith('AUDIT {'))).toBe(true);
@@ -201,28 +241,28 @@ describe('AuditBroker', () => {
     expect(resp.response.data).toEqual({ keys: 3 });
   });
 
-  it('pairs interleaved requests and responses by request id, rebuilding when the request changed', () => {
+  it('pairs interleaved requests and responses by request id, rebuilding when the request changed', async () => {
     const { broker } = setup();
     const file = path.join(dir, 'audit.log');
     broker.enable('file', { type: 'file', description: '', options: { file_path: file }, local: false });
     const a = requestInput({ requestId: 'a', data: { v: 'alpha' } });
     const b = requestInput({ requestId: 'b', data: { v: 'beta' }, clientToken: 'hvs.other-token' });
-    broker.logRequest(a);
-    broker.logRequest(b);
-    broker.logResponse({ ...b, response: { mountType: 'kv' } });
-    broker.logResponse({ ...a, data: { v: 'changed' }, response: { mountType: 'kv' } });
+    await broker.logRequest(a);
+    await broker.logRequest(b);
+    await broker.logResponse({ ...b, response: { mountType: 'kv' } });
+    await broker.logResponse({ ...a, data: { v: 'changed' }, response: { mountType: 'kv' } });
     const [, , respB, respA] = readLines(file);
     const h = (v: string) => broker.hash('file', v);
     expect(respB?.request).toMatchObject({ id: 'b', client_token: h('hvs.other-token'), data: { v: h('beta') } });
     expect(respA?.request).toMatchObject({ id: 'a', client_token: h(TOKEN), data: { v: h('changed') } });
   });
 
-  it('records errors and unauthenticated requests as Vault does', () => {
+  it('records errors and unauthenticated requests as Vault does', async () => {
     const { broker } = setup();
     const file = path.join(dir, 'audit.log');
     broker.enable('file', { type: 'file', description: '', options: { file_path: file }, local: false });
-    broker.logRequest(requestInput({ clientToken: undefined, clientTokenAccessor: undefined, auth: undefined, data: {} }));
-    broker.logResponse(responseInput({ error: 'permission denied', response: undefined }));
+    await broker.logRequest(requestInput({ clientToken: undefined, clientTokenAccessor: undefined, auth: undefined, data: {} }));
+    await broker.logResponse(responseInput({ error: 'permission denied', response: undefined }));
     const [req, resp] = readLines(file);
     expect(req?.auth).toEqual({ token_type: 'default' });
     expect(req?.request).not.toHaveProperty('data');
@@ -231,38 +271,34 @@ describe('AuditBroker', () => {
     expect(resp?.response).toEqual({ mount_accessor: 'kv_1234', mount_point: 'secret/', mount_type: 'kv' });
   });
 
-  it('fails closed when the only device cannot write (/dev/full)', () => {
+  it('fails closed when the only device cannot write (/dev/full)', async () => {
     if (!fs.existsSync('/dev/full')) return;
     const { broker, errors } = setup();
     broker.enable('full', { type: 'file', description: '', options: { file_path: '/dev/full' }, local: false });
-    expect(() => broker.logRequest(requestInput())).toThrow(AuditFailureError);
-    expect(() => broker.logResponse(responseInput())).toThrow(AuditFailureError);
-    const failure = (() => {
-      try {
-        broker.logRequest(requestInput());
-      } catch (e) {
-        return e as AuditFailureError;
-      }
-      return undefined;
-    })();
+    await expect(broker.logRequest(requestInput())).rejects.toThrow(AuditFailureError);
+    await expect(broker.logResponse(responseInput())).rejects.toThrow(AuditFailureError);
+    const failure = await broker.logRequest(requestInput()).then(
+      () => undefined,
+      (e: unknown) => e as AuditFailureError,
+    );
     expect(failure?.statusCode).toBe(500);
     expect(failure?.message).toBe('audit: no audit device could record the request; request refused');
     expect(errors.length).toBeGreaterThan(0);
     expect(JSON.stringify(errors)).not.toContain(TOKEN);
   });
 
-  it('succeeds when at least one of two devices writes', () => {
+  it('succeeds when at least one of two devices writes', async () => {
     if (!fs.existsSync('/dev/full')) return;
     const { broker, errors } = setup();
     const file = path.join(dir, 'audit.log');
     broker.enable('full', { type: 'file', description: '', options: { file_path: '/dev/full' }, local: false });
     broker.enable('file', { type: 'file', description: '', options: { file_path: file }, local: false });
-    broker.logRequest(requestInput());
+    await broker.logRequest(requestInput());
     expect(readLines(file)).toHaveLength(1);
     expect(errors).toHaveLength(1);
   });
 
-  it('refuses duplicate or overlapping paths, unknown types and options, and unsafe files, persisting nothing', () => {
+  it('refuses duplicate or overlapping paths, unknown types and options, and unsafe files, persisting nothing', async () => {
     const { broker, storage } = setup();
     const file = path.join(dir, 'audit.log');
     broker.enable('file', { type: 'file', description: '', options: { file_path: file }, local: false });
@@ -283,7 +319,7 @@ describe('AuditBroker', () => {
     expect(storage.getJSON<{ devices: unknown[] }>('devices')?.devices).toHaveLength(1);
   });
 
-  it('lists devices as sys/audit does, without keys; the stored table is encrypted', () => {
+  it('lists devices as sys/audit does, without keys; the stored table is encrypted', async () => {
     const { broker, store, keys } = setup();
     const file = path.join(dir, 'audit.log');
     broker.enable('team/file', { type: 'file', description: 'team log', options: { file_path: file, log_raw: 'false' }, local: true });
@@ -300,12 +336,12 @@ describe('AuditBroker', () => {
     expect(ours[0]?.value.toString('latin1')).not.toContain(file);
   });
 
-  it('hash refuses an unknown device', () => {
+  it('hash refuses an unknown device', async () => {
     const { broker } = setup();
     expect(() => broker.hash('nope', 'x')).toThrow(/unknown audit backend nope\//);
   });
 
-  it('disable closes the file, forgets the device and destroys its key', () => {
+  it('disable closes the file, forgets the device and destroys its key', async () => {
     const { broker, keys } = setup();
     const file = path.join(dir, 'audit.log');
     broker.enable('file', { type: 'file', description: '', options: { file_path: file }, local: false });
@@ -322,13 +358,13 @@ describe('AuditBroker', () => {
     expect(broker.hasDevices()).toBe(false);
     expect(broker.list()).toEqual({});
     expect(keys[0]?.every((b) => b === 0)).toBe(true);
-    broker.logRequest(requestInput());
+    await broker.logRequest(requestInput());
     expect(fs.readFileSync(file, 'utf8')).toBe('');
     // Disabling a path with no device is not an error.
     broker.disable('file');
   });
 
-  it('unload zeroes keys; load reopens devices from storage with the same keys', () => {
+  it('unload zeroes keys; load reopens devices from storage with the same keys', async () => {
     const { broker, keys, storage, clock, logger } = setup();
     const file = path.join(dir, 'audit.log');
     broker.enable('file', { type: 'file', description: '', options: { file_path: file }, local: false });
@@ -340,7 +376,7 @@ describe('AuditBroker', () => {
     broker.load();
     expect(broker.hasDevices()).toBe(true);
     expect(broker.hash('file', TOKEN)).toBe(before);
-    broker.logRequest(requestInput());
+    await broker.logRequest(requestInput());
     expect(readLines(file)[0]?.request.client_token).toBe(before);
 
     // A second broker over the same storage (a restart) sees the same device and key.
@@ -351,7 +387,7 @@ describe('AuditBroker', () => {
     broker.unload();
   });
 
-  it('a device that cannot open at load fails closed, then recovers once the file can be opened', () => {
+  it('a device that cannot open at load fails closed, then recovers once the file can be opened', async () => {
     const { broker, errors } = setup();
     const logDir = path.join(dir, 'logs');
     fs.mkdirSync(logDir);
@@ -361,21 +397,21 @@ describe('AuditBroker', () => {
     fs.rmSync(logDir, { recursive: true });
     broker.load();
     expect(errors).toHaveLength(1);
-    expect(() => broker.logRequest(requestInput())).toThrow(AuditFailureError);
+    await expect(broker.logRequest(requestInput())).rejects.toThrow(AuditFailureError);
     fs.mkdirSync(logDir);
-    broker.logRequest(requestInput());
+    await broker.logRequest(requestInput());
     expect(readLines(file)).toHaveLength(1);
     broker.unload();
   });
 
-  it('reopens files for rotation', () => {
+  it('reopens files for rotation', async () => {
     const { broker } = setup();
     const file = path.join(dir, 'audit.log');
     broker.enable('file', { type: 'file', description: '', options: { file_path: file }, local: false });
-    broker.logRequest(requestInput());
+    await broker.logRequest(requestInput());
     fs.renameSync(file, `${file}.1`);
     broker.reopen();
-    broker.logRequest(requestInput());
+    await broker.logRequest(requestInput());
     expect(readLines(`${file}.1`)).toHaveLength(1);
     expect(readLines(file)).toHaveLength(1);
     broker.unload();

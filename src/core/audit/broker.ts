@@ -1,5 +1,7 @@
 // The audit broker: the table of enabled audit devices (persisted in encrypted storage with each
 // device's HMAC key), and the fan-out that records every request and response, failing closed.
+// Entries are group-committed: the lines of every request in flight in one event-loop turn go to
+// each device in a single write, and no caller proceeds before the write that holds its line.
 import { BadRequestError } from '../../errors';
 import { generateKey } from '../barrier';
 import type { BackendContext } from '../framework';
@@ -57,6 +59,16 @@ interface StoredTable {
   devices: StoredDevice[];
 }
 
+/**
+ * Lines waiting for the next group commit, and the callers waiting on them. Each waiter names the
+ * devices that took its line; it proceeds if at least one of them wrote it (Vault's rule: one
+ * device suffices, none is a failure).
+ */
+interface PendingBatch {
+  lines: Map<ActiveDevice, string[]>;
+  waiters: Array<{ devices: ActiveDevice[]; resolve: () => void; reject: (error: Error) => void }>;
+}
+
 /** A device's configuration without its key: what stays in memory besides the key bytes. */
 type DeviceConfig = Omit<StoredDevice, 'hmacKey'>;
 
@@ -103,6 +115,9 @@ function describeError(err: unknown): { code?: string; message: string } {
  */
 export class AuditBroker {
   private readonly devices = new Map<string, ActiveDevice>();
+  /** The enabled paths as one shared, read-only snapshot (each request's audit scope), rebuilt when the table changes. */
+  private scope: ReadonlySet<string> = new Set();
+  private batch: PendingBatch | undefined;
 
   constructor(private readonly deps: AuditBrokerDeps) {}
 
@@ -122,12 +137,15 @@ export class AuditBroker {
         this.deps.logger.error({ auditPath: device.config.path, err: describeError(err) }, 'audit device could not be opened; retrying on each entry');
       }
     }
+    this.scope = new Set(this.devices.keys());
   }
 
   /** Closes every device and zeroes every key (on seal). */
   unload(): void {
+    this.flush();
     for (const device of this.devices.values()) this.release(device);
     this.devices.clear();
+    this.scope = new Set();
   }
 
   /** Whether any device is enabled (the pipeline can skip building audit input when false). */
@@ -160,6 +178,7 @@ export class AuditBroker {
       throw err;
     }
     this.devices.set(path, device);
+    this.scope = new Set(this.devices.keys());
   }
 
   /** Disables a device; a path with no device is not an error (as in Vault). Its key is destroyed. */
@@ -172,7 +191,10 @@ export class AuditBroker {
     });
     const device = this.devices.get(path);
     if (device) {
+      // Lines already taken for this device are written before its file closes.
+      this.flush();
       this.devices.delete(path);
+      this.scope = new Set(this.devices.keys());
       this.release(device);
     }
   }
@@ -196,23 +218,47 @@ export class AuditBroker {
   }
 
   /**
-   * Records a request before it runs. Throws AuditFailureError if devices exist and none recorded it.
-   * Returns the devices it went to: the request's response is owed to exactly those (a device
-   * enabled by this very request does not have to record the response to its own enabling).
+   * Records a request before it runs: resolves once its line is written, and rejects with
+   * AuditFailureError if devices exist and none wrote it. Resolves to the devices it went to: the
+   * request's response is owed to exactly those (a device enabled by this very request does not
+   * have to record the response to its own enabling).
    */
-  logRequest(input: AuditRequestInput): ReadonlySet<string> {
-    const scope = new Set(this.devices.keys());
+  async logRequest(input: AuditRequestInput): Promise<ReadonlySet<string>> {
+    const scope = this.scope;
     if (scope.size === 0) return scope;
     const time = formatTimeNano(this.deps.clock.nowMs());
-    this.fanOut('request', (device) => device.formatter.requestLine(input, time));
+    await this.fanOut('request', (device) => device.formatter.requestLine(input, time));
     return scope;
   }
 
-  /** Records a response (or error) before it is sent, to the devices in `scope` (default: all). Throws like `logRequest`. */
-  logResponse(input: AuditResponseInput, scope?: ReadonlySet<string>): void {
+  /** Records a response (or error) before it is sent, to the devices in `scope` (default: all). Settles like `logRequest`. */
+  async logResponse(input: AuditResponseInput, scope?: ReadonlySet<string>): Promise<void> {
     if (this.devices.size === 0 || scope?.size === 0) return;
     const time = formatTimeNano(this.deps.clock.nowMs());
-    this.fanOut('response', (device) => device.formatter.responseLine(input, time), scope);
+    await this.fanOut('response', (device) => device.formatter.responseLine(input, time), scope);
+  }
+
+  /**
+   * Writes every pending line now, one write per device, and settles their waiters. Runs by itself
+   * once per event-loop turn; called directly before a device closes so nothing taken is dropped.
+   */
+  flush(): void {
+    const batch = this.batch;
+    if (!batch) return;
+    this.batch = undefined;
+    const written = new Set<ActiveDevice>();
+    for (const [device, lines] of batch.lines) {
+      try {
+        (device.sink as FileDevice).write(lines.length === 1 ? (lines[0] as string) : lines.join(''));
+        written.add(device);
+      } catch (err) {
+        this.deps.logger.error({ auditPath: device.config.path, entries: lines.length, err: describeError(err) }, 'audit device failed to record entries');
+      }
+    }
+    for (const waiter of batch.waiters) {
+      if (waiter.devices.some((device) => written.has(device))) waiter.resolve();
+      else waiter.reject(new AuditFailureError());
+    }
   }
 
   /** Reopens every file device (log rotation, e.g. on SIGHUP). A device that cannot reopen keeps its old file. */
@@ -226,22 +272,42 @@ export class AuditBroker {
     }
   }
 
-  private fanOut(kind: 'request' | 'response', format: (device: ActiveDevice) => string, scope?: ReadonlySet<string>): void {
-    let recorded = 0;
+  /** Formats the entry for each device in scope and queues it for the next group commit. */
+  private fanOut(kind: 'request' | 'response', format: (device: ActiveDevice) => string, scope?: ReadonlySet<string>): Promise<void> {
+    const taken: ActiveDevice[] = [];
     let attempted = 0;
     for (const [path, device] of this.devices) {
       if (scope && !scope.has(path)) continue;
       attempted += 1;
       try {
         if (device.failure || !device.sink) throw new Error(device.failure ?? 'device has no sink');
-        device.sink.write(format(device));
-        recorded += 1;
+        const line = format(device);
+        const batch = this.pendingBatch();
+        const lines = batch.lines.get(device);
+        if (lines) lines.push(line);
+        else batch.lines.set(device, [line]);
+        taken.push(device);
       } catch (err) {
         this.deps.logger.error({ auditPath: device.config.path, entryType: kind, err: describeError(err) }, 'audit device failed to record an entry');
       }
     }
     // A scope whose devices were all disabled meanwhile owes nothing.
-    if (recorded === 0 && attempted > 0) throw new AuditFailureError();
+    if (attempted === 0) return Promise.resolve();
+    if (taken.length === 0) return Promise.reject(new AuditFailureError());
+    const batch = this.pendingBatch();
+    return new Promise((resolve, reject) => batch.waiters.push({ devices: taken, resolve, reject }));
+  }
+
+  /** The batch the next group commit writes, scheduling that commit when the batch is new. */
+  private pendingBatch(): PendingBatch {
+    if (this.batch) return this.batch;
+    const batch: PendingBatch = { lines: new Map(), waiters: [] };
+    this.batch = batch;
+    // setImmediate runs after the poll phase: every request read in this turn has queued its line by then.
+    setImmediate(() => {
+      if (this.batch === batch) this.flush();
+    });
+    return batch;
   }
 
   /** Builds the in-memory device for a stored entry; a configuration that no longer validates is kept, failing. */
