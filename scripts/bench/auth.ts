@@ -1,7 +1,7 @@
 // Scenario `auth`: token creation as root and AppRole login, on a dev server (in-memory) and on a data dir (every write fsync'd).
 import { withTempDir } from './cleanup';
-import { runLoad } from './load';
-import { type ChildServer, rssMiB, startLeasehold, withServer } from './processes';
+import { runServerLoad } from './load';
+import { type ChildServer, startLeasehold, withServer } from './processes';
 import { type BenchSettings, type Scenario, jsonPostLoad } from './scenario';
 import { loadRow, type ResultRow } from './table';
 import { initAndUnseal, ok } from './vault-api';
@@ -22,10 +22,9 @@ async function setUpAppRole(url: string, rootToken: string): Promise<{ role_id: 
 /** Both loads against one server; `storage` labels the rows. */
 async function measure(server: ChildServer, rootToken: string, storage: string, settings: BenchSettings): Promise<ResultRow[]> {
   const credentials = await setUpAppRole(server.url, rootToken);
-  const create = await runLoad(jsonPostLoad(server.url, 'auth/token/create', { policies: ['default'], ttl: '1h' }, settings, rootToken));
-  const login = await runLoad(jsonPostLoad(server.url, 'auth/approle/login', credentials, settings));
-  const rss = rssMiB(server.child.pid);
-  return [loadRow('auth', `token create (${storage})`, create), loadRow('auth', `approle login (${storage})`, login, { rssMiB: rss })];
+  const create = await runServerLoad(server, jsonPostLoad(server.url, 'auth/token/create', { policies: ['default'], ttl: '1h' }, settings, rootToken));
+  const login = await runServerLoad(server, jsonPostLoad(server.url, 'auth/approle/login', credentials, settings));
+  return [loadRow('auth', `token create (${storage})`, create), loadRow('auth', `approle login (${storage})`, login)];
 }
 
 export const authScenario: Scenario = {

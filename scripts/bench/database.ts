@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { runLoad, summariseLoad, type LoadResult } from './load';
+import { runServerLoad, summariseLoad, type LoadResult, type ServerLoadResult } from './load';
 import { startPgCluster, type PgCluster } from './postgres';
-import { ROOT, rssMiB, startLeasehold, withServer } from './processes';
+import { ROOT, startLeasehold, withServer } from './processes';
 import { type BenchSettings, type Scenario, getLoad } from './scenario';
 import { formatRatio, loadRow } from './table';
 import { ok } from './vault-api';
@@ -40,7 +40,7 @@ async function prepareDatabase(cluster: PgCluster): Promise<void> {
 }
 
 /** Leasehold: mount, connection, role, then load on GET database/creds/bench (Vault's API for each step). */
-async function leaseholdCredentials(cluster: PgCluster, settings: BenchSettings): Promise<{ load: LoadResult; rss: number | undefined }> {
+async function leaseholdCredentials(cluster: PgCluster, settings: BenchSettings): Promise<ServerLoadResult> {
   return withServer(startLeasehold(['--dev', '--dev-root-token-id', ROOT_TOKEN]), async (server) => {
     const token = ROOT_TOKEN;
     await ok(server.url, 'POST', 'sys/mounts/database', { token, body: { type: 'database' } });
@@ -58,8 +58,7 @@ async function leaseholdCredentials(cluster: PgCluster, settings: BenchSettings)
     await ok(server.url, 'POST', 'database/roles/bench', { token, body: { db_name: 'bench', creation_statements: CREATION_STATEMENTS, default_ttl: CREDENTIAL_TTL, max_ttl: '24h' } });
     const first = await ok(server.url, 'GET', 'database/creds/bench', { token });
     if (typeof first.data?.username !== 'string') throw new Error('database/creds/bench returned no username');
-    const load = await runLoad(getLoad(server.url, 'database/creds/bench', token, settings));
-    return { load, rss: rssMiB(server.child.pid) };
+    return runServerLoad(server, getLoad(server.url, 'database/creds/bench', token, settings));
   });
 }
 
@@ -120,7 +119,7 @@ export const databaseScenario: Scenario = {
       const leasehold = await leaseholdCredentials(cluster, context.settings);
       const raw = await rawRoleCreation(cluster, context.settings);
       return [
-        loadRow('database', 'leasehold GET database/creds', leasehold.load, { rssMiB: leasehold.rss, note: `${formatRatio(leasehold.load.requestsPerSecond, raw.load.requestsPerSecond)} of raw pg` }),
+        loadRow('database', 'leasehold GET database/creds', leasehold, { note: `${formatRatio(leasehold.requestsPerSecond, raw.load.requestsPerSecond)} of raw pg` }),
         loadRow('database', `raw CREATE ROLE + GRANT (pool ${PG_POOL_SIZE})`, raw.load, { note: raw.firstError ? `first error: ${raw.firstError}` : undefined }),
       ];
     } finally {

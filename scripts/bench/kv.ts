@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { withTempDir } from './cleanup';
-import { runLoad } from './load';
-import { rssMiB, startLeasehold, withServer } from './processes';
+import { runServerLoad } from './load';
+import { startLeasehold, withServer } from './processes';
 import { type Scenario, kvReadLoad } from './scenario';
 import { loadRow } from './table';
 import { setUpKvReader } from './vault-api';
@@ -18,11 +18,11 @@ export const kvScenario: Scenario = {
       withServer(startLeasehold(['--dev', '--dev-root-token-id', ROOT_TOKEN]), async (server) => {
         const auditFile = path.join(dir, 'audit.log');
         const token = await setUpKvReader(server.url, ROOT_TOKEN, { auditFile });
-        const load = await runLoad(kvReadLoad(server.url, token, context.settings));
-        const rss = rssMiB(server.child.pid);
+        const load = await runServerLoad(server, kvReadLoad(server.url, token, context.settings));
         context.kvReadRequestsPerSecond = load.requestsPerSecond;
+        context.kvReadCpuMsPerRequest = load.cpuMsPerRequest;
         const auditMiB = fs.statSync(auditFile).size / 2 ** 20;
-        return [loadRow('kv', 'leasehold KV v2 read', load, { rssMiB: rss, note: `${context.settings.connections} conns; audit log grew ${auditMiB.toFixed(0)} MiB` })];
+        return [loadRow('kv', 'leasehold KV v2 read', load, { note: `${context.settings.connections} conns; audit log grew ${auditMiB.toFixed(0)} MiB` })];
       }),
     ),
 };

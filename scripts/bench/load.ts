@@ -1,5 +1,6 @@
 // Drives HTTP load with autocannon in a worker thread, so it never shares an event loop with a server running in the bench process.
 import { Worker } from 'node:worker_threads';
+import { type ChildServer, cpuSeconds, rssMiB } from './processes';
 
 /** One load run: what to request, how hard, for how long. */
 export interface LoadSpec {
@@ -77,4 +78,24 @@ export async function runLoad(spec: LoadSpec, until?: Promise<unknown>): Promise
   } finally {
     await worker.terminate();
   }
+}
+
+/** How long a server is driven before the measured run, so that its code is compiled and its caches warm. */
+const WARM_UP_SECONDS = 1;
+
+/** A load run against a child server, with what it cost the server. */
+export interface ServerLoadResult extends LoadResult {
+  /** The server's CPU time (user + system) per completed request, in milliseconds. */
+  cpuMsPerRequest: number | undefined;
+  rssMiB: number | undefined;
+}
+
+/** Warms `server` up with the same requests, then runs `spec` and reads the server's CPU time and memory. */
+export async function runServerLoad(server: ChildServer, spec: LoadSpec): Promise<ServerLoadResult> {
+  await runLoad({ ...spec, durationSeconds: WARM_UP_SECONDS });
+  const cpuBefore = cpuSeconds(server.child.pid);
+  const load = await runLoad(spec);
+  const cpuAfter = cpuSeconds(server.child.pid);
+  const cpuMsPerRequest = cpuBefore !== undefined && cpuAfter !== undefined && load.completed > 0 ? ((cpuAfter - cpuBefore) * 1000) / load.completed : undefined;
+  return { ...load, cpuMsPerRequest, rssMiB: rssMiB(server.child.pid) };
 }

@@ -36,6 +36,26 @@ export function rssMiB(pid: number | undefined): number | undefined {
   }
 }
 
+/** Linux's USER_HZ: the unit of utime/stime in /proc/<pid>/stat (100 on every common kernel). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU seconds (user + system) a process has used, from /proc/<pid>/stat; undefined if it is gone.
+ * Per request it is a steadier figure than req/s on a shared machine: it does not move with what
+ * else competes for the cores.
+ */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15 of the whole line.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Spawns `node --import tsx <script> ...args` from the repository root and waits until `url`
  * answers any HTTP request (like test/helpers/process.ts). Throws with the child's stderr if it dies.

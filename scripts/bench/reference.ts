@@ -1,7 +1,7 @@
 // Scenario `reference`: the same KV read against two minimal servers (bare node:http, one Express 5 route), and Leasehold's rate as a share of each.
 import { randomBytes } from 'node:crypto';
-import { runLoad } from './load';
-import { freePort, rssMiB, startNodeServer, withServer } from './processes';
+import { runServerLoad } from './load';
+import { freePort, startNodeServer, withServer } from './processes';
 import { type Scenario, kvReadLoad } from './scenario';
 import { formatRatio, loadRow, type ResultRow } from './table';
 
@@ -21,10 +21,12 @@ export const referenceScenario: Scenario = {
       const server = startNodeServer('scripts/bench/reference-server.ts', [kind, String(port)], port, { BENCH_REF_TOKEN: token });
       rows.push(
         await withServer(server, async (running) => {
-          const load = await runLoad(kvReadLoad(running.url, token, context.settings));
+          const load = await runServerLoad(running, kvReadLoad(running.url, token, context.settings));
           const leasehold = context.kvReadRequestsPerSecond;
-          const note = leasehold === undefined ? 'run with `kv` for the ratio' : `leasehold kv = ${formatRatio(leasehold, load.requestsPerSecond)} of this`;
-          return loadRow('reference', label, load, { rssMiB: rssMiB(running.child.pid), note });
+          const leaseholdCpu = context.kvReadCpuMsPerRequest;
+          const cpuNote = leaseholdCpu !== undefined && load.cpuMsPerRequest !== undefined ? `; CPU per read ${formatRatio(leaseholdCpu, load.cpuMsPerRequest)} of this` : '';
+          const note = leasehold === undefined ? 'run with `kv` for the ratio' : `leasehold kv = ${formatRatio(leasehold, load.requestsPerSecond)} of this${cpuNote}`;
+          return loadRow('reference', label, load, { note });
         }),
       );
     }

@@ -43,6 +43,8 @@ export interface BenchContext {
   settings: BenchSettings;
   /** Requests/s of scenario `kv`, once it has run. */
   kvReadRequestsPerSecond?: number;
+  /** The server's CPU milliseconds per read in scenario `kv`, once it has run. */
+  kvReadCpuMsPerRequest?: number;
 }
 
 /** One scenario: a name to select it by, and a run that returns its rows. */

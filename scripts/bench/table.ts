@@ -1,5 +1,5 @@
 // The bench's result rows and how they are printed: one table per scenario and one summary table at the end.
-import type { LoadResult } from './load';
+import type { LoadResult, ServerLoadResult } from './load';
 
 /** One line of a results table. Empty cells are left blank. */
 export interface ResultRow {
@@ -11,13 +11,16 @@ export interface ResultRow {
   /** Anything but a 2xx answer (must be 0 for the numbers to mean anything). */
   failures?: number;
   rssMiB?: number;
+  /** The server's CPU time per request (where the server is a child process we can read). */
+  cpuMsPerRequest?: number;
   /** Ratios, timings and anything else that does not fit a column. */
   note?: string;
 }
 
 /** A row from a load result. */
-export function loadRow(scenario: string, measurement: string, load: LoadResult, extra: Partial<ResultRow> = {}): ResultRow {
-  return { scenario, measurement, requestsPerSecond: load.requestsPerSecond, p50Ms: load.p50Ms, p99Ms: load.p99Ms, failures: load.failures, ...extra };
+export function loadRow(scenario: string, measurement: string, load: LoadResult | ServerLoadResult, extra: Partial<ResultRow> = {}): ResultRow {
+  const server = 'cpuMsPerRequest' in load ? { cpuMsPerRequest: load.cpuMsPerRequest, rssMiB: load.rssMiB } : {};
+  return { scenario, measurement, requestsPerSecond: load.requestsPerSecond, p50Ms: load.p50Ms, p99Ms: load.p99Ms, failures: load.failures, ...server, ...extra };
 }
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -44,6 +47,7 @@ const COLUMNS: { header: string; cell: (row: ResultRow) => string; right: boolea
   { header: 'p50 ms', cell: (r) => (r.p50Ms === undefined ? '' : formatMs(r.p50Ms)), right: true },
   { header: 'p99 ms', cell: (r) => (r.p99Ms === undefined ? '' : formatMs(r.p99Ms)), right: true },
   { header: 'fail', cell: (r) => (r.failures === undefined ? '' : integer.format(r.failures)), right: true },
+  { header: 'CPU ms/req', cell: (r) => (r.cpuMsPerRequest === undefined ? '' : r.cpuMsPerRequest.toFixed(3)), right: true },
   { header: 'RSS MiB', cell: (r) => (r.rssMiB === undefined ? '' : integer.format(r.rssMiB)), right: true },
   { header: 'note', cell: (r) => r.note ?? '', right: false },
 ];
