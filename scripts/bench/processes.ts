@@ -1,5 +1,5 @@
 // Starts and stops the bench's child processes (the Leasehold server, the reference servers) and reads their memory.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { trackChild } from './cleanup';
@@ -57,12 +57,14 @@ export function cpuSeconds(pid: number | undefined): number | undefined {
 }
 
 /**
- * Spawns `node --import tsx <script> ...args` from the repository root and waits until `url`
- * answers any HTTP request (like test/helpers/process.ts). Throws with the child's stderr if it dies.
+ * Spawns `node --import tsx <script> ...args` from the repository root (plain `node` for compiled
+ * JavaScript) and waits until `url` answers any HTTP request (like test/helpers/process.ts).
+ * Throws with the child's stderr if it dies.
  */
 export async function startNodeServer(script: string, args: string[], port: number, env: Record<string, string> = {}): Promise<ChildServer> {
   const startedAt = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...args], {
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...loader, path.join(ROOT, script), ...args], {
     cwd: ROOT,
     env: { ...process.env, LEASEHOLD_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -84,10 +86,18 @@ export async function startNodeServer(script: string, args: string[], port: numb
   return server;
 }
 
-/** `leasehold server <args> --listen 127.0.0.1:<port>` as a child process. */
-export async function startLeasehold(args: string[]): Promise<ChildServer> {
+/**
+ * `leasehold server <args> --listen 127.0.0.1:<port>` as a child process: from the TypeScript
+ * sources, or with `compiled` from dist/ as production runs it (see `buildLeasehold`).
+ */
+export async function startLeasehold(args: string[], options: { compiled?: boolean } = {}): Promise<ChildServer> {
   const port = await freePort();
-  return startNodeServer('src/cli/main.ts', ['server', ...args, '--listen', `127.0.0.1:${port}`], port);
+  return startNodeServer(options.compiled ? 'dist/cli/main.js' : 'src/cli/main.ts', ['server', ...args, '--listen', `127.0.0.1:${port}`], port);
+}
+
+/** Compiles src/ to dist/ (`npm run build`), so a compiled start measures this checkout, not an old build. */
+export function buildLeasehold(): void {
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
 }
 
 /** Polls `url` every 10 ms until it answers; the short interval keeps the start-up measurement honest. */
