@@ -132,8 +132,8 @@ export function sanitiseError(error: unknown): string {
 
 /** Bounds a backend call by `ms`; a call that already returned (a synchronous revoke) needs no timer. */
 async function withTimeout<T>(result: T | Promise<T>, ms: number): Promise<T> {
-  if (!(result instanceof Promise)) return result;
-  const promise = result;
+  if (typeof (result as PromiseLike<T> | undefined)?.then !== 'function') return result as T;
+  const promise = Promise.resolve(result);
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([promise, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`revocation timed out after ${ms} ms`)), ms)))]);
