@@ -1,4 +1,4 @@
-// Starts and stops the bench's child processes (the Leasehold server, the reference servers) and reads their memory.
+// Starts and stops the bench's child processes (the Leasehold server, the reference servers) and reads their memory and CPU time.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,15 +25,20 @@ export interface ChildServer {
 /** A free TCP port on 127.0.0.1 (there is a small race until the child binds it; fine for a bench). */
 export { freePort };
 
-/** Resident set size of a process in MiB, from /proc/<pid>/status (VmRSS); undefined if it is gone. */
-export function rssMiB(pid: number | undefined): number | undefined {
+/** The text of /proc/<pid>/<name>, or undefined if there is no such process (or no /proc). */
+function procFile(pid: number | undefined, name: 'status' | 'stat'): string | undefined {
   if (pid === undefined) return undefined;
   try {
-    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : undefined;
+    return fs.readFileSync(`/proc/${pid}/${name}`, 'utf8');
   } catch {
     return undefined;
   }
+}
+
+/** Resident set size of a process in MiB, from /proc/<pid>/status (VmRSS); undefined if it is gone. */
+export function rssMiB(pid: number | undefined): number | undefined {
+  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(procFile(pid, 'status') ?? '');
+  return match ? Number(match[1]) / 1024 : undefined;
 }
 
 /** Linux's USER_HZ: the unit of utime/stime in /proc/<pid>/stat (100 on every common kernel). */
@@ -45,15 +50,11 @@ const CLOCK_TICKS_PER_SECOND = 100;
  * else competes for the cores.
  */
 export function cpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15 of the whole line.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
+  const stat = procFile(pid, 'stat');
+  if (stat === undefined) return undefined;
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15 of the whole line.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
 /**
