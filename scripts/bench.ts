@@ -3,14 +3,13 @@ import { authScenario } from './bench/auth';
 import { installCleanupHandlers } from './bench/cleanup';
 import { databaseScenario } from './bench/database';
 import { kvScenario } from './bench/kv';
-import { referenceScenario } from './bench/reference';
 import { type BenchContext, type Scenario, settingsFromEnv } from './bench/scenario';
 import { startupScenario } from './bench/startup';
 import { sweepScenario } from './bench/sweep';
 import { printTable, type ResultRow } from './bench/table';
 
-/** Every scenario, in the order a full run takes them (`reference` needs `kv` before it for its ratios). */
-const SCENARIOS: Scenario[] = [kvScenario, referenceScenario, authScenario, databaseScenario, startupScenario, sweepScenario];
+/** Every scenario, in the order a full run takes them. */
+const SCENARIOS: Scenario[] = [kvScenario, authScenario, databaseScenario, startupScenario, sweepScenario];
 
 function usage(): string {
   return [
@@ -19,7 +18,7 @@ function usage(): string {
     ...SCENARIOS.map((s) => `  ${s.name.padEnd(10)} ${s.summary}`),
     '',
     'env: BENCH_SECONDS (per load run, default 5), BENCH_CONNECTIONS (32), BENCH_STARTUP_LEASES (0,100000,1000000),',
-    '     BENCH_STARTUP_RUNS (3), BENCH_SWEEP_LEASES (100000)',
+    '     BENCH_STARTUP_RUNS (3), BENCH_SWEEP_LEASES (100000), BENCH_ROUNDS (3, the KV comparison)',
   ].join('\n');
 }
 

@@ -1,28 +1,103 @@
-// Scenario `kv`: KV v2 reads through the real server (child process, dev mode) with a policy-checked token and a file audit device.
+// Scenario `kv`: KV v2 reads through the real server (child process, dev mode) with a policy-checked token and a
+// file audit device, side by side with the same read on two minimal reference servers, in alternating rounds.
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { withTempDir } from './cleanup';
-import { runServerLoad } from './load';
-import { startLeasehold, withServer } from './processes';
+import { runServerLoad, type ServerLoadResult } from './load';
+import { type ChildServer, freePort, startLeasehold, startNodeServer, stopChild, withServer } from './processes';
 import { type Scenario, kvReadLoad } from './scenario';
-import { loadRow } from './table';
+import { formatRatio, loadRow, median, type ResultRow } from './table';
 import { setUpKvReader } from './vault-api';
 
 const ROOT_TOKEN = 'bench-root-token';
 
+/** One server under comparison and the token its reads carry. */
+interface Target {
+  label: string;
+  server: ChildServer;
+  token: string;
+}
+
+/** The reference servers (scripts/bench/reference-server.ts): one token lookup, one SQLite read, one AEAD decrypt. */
+const REFERENCES = [
+  { kind: 'express', label: 'reference: one Express 5 route' },
+  { kind: 'http', label: 'reference: bare node:http' },
+] as const;
+
+function startReference(kind: 'http' | 'express', token: string): Promise<ChildServer> {
+  return freePort().then((port) => startNodeServer('scripts/bench/reference-server.ts', [kind, String(port)], port, { BENCH_REF_TOKEN: token }));
+}
+
+/** The median of each figure over the rounds (failures are summed: any one matters). */
+function medianResult(samples: ServerLoadResult[]): ServerLoadResult {
+  const of = (pick: (s: ServerLoadResult) => number | undefined) => median(samples.map((s) => pick(s) ?? Number.NaN));
+  return {
+    requestsPerSecond: of((s) => s.requestsPerSecond),
+    p50Ms: of((s) => s.p50Ms),
+    p99Ms: of((s) => s.p99Ms),
+    maxMs: Math.max(...samples.map((s) => s.maxMs)),
+    failures: samples.reduce((sum, s) => sum + s.failures, 0),
+    completed: samples.reduce((sum, s) => sum + s.completed, 0),
+    elapsedSeconds: samples.reduce((sum, s) => sum + s.elapsedSeconds, 0),
+    cpuMsPerRequest: of((s) => s.cpuMsPerRequest),
+    rssMiB: of((s) => s.rssMiB),
+  };
+}
+
+/**
+ * Runs every target once per round, the order rotating each round, so that the machine's drift
+ * (other tenants, frequency) lands on all of them alike; ratios are taken within a round.
+ */
+async function measureInRounds(targets: Target[], rounds: number, load: (target: Target) => Promise<ServerLoadResult>): Promise<ServerLoadResult[][]> {
+  const samples = targets.map(() => [] as ServerLoadResult[]);
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < targets.length; i++) {
+      const index = (i + round) % targets.length;
+      (samples[index] as ServerLoadResult[]).push(await load(targets[index] as Target));
+    }
+  }
+  return samples;
+}
+
 export const kvScenario: Scenario = {
   name: 'kv',
-  summary: 'KV v2 read, non-root policy-checked token, file audit device on',
+  summary: 'KV v2 read (non-root policy-checked token, file audit device on) vs the same read on minimal Express and node:http servers, in alternating rounds',
   run: (context) =>
     withTempDir('kv', (dir) =>
-      withServer(startLeasehold(['--dev', '--dev-root-token-id', ROOT_TOKEN]), async (server) => {
+      withServer(startLeasehold(['--dev', '--dev-root-token-id', ROOT_TOKEN]), async (leasehold) => {
+        const { settings } = context;
         const auditFile = path.join(dir, 'audit.log');
-        const token = await setUpKvReader(server.url, ROOT_TOKEN, { auditFile });
-        const load = await runServerLoad(server, kvReadLoad(server.url, token, context.settings));
-        context.kvReadRequestsPerSecond = load.requestsPerSecond;
-        context.kvReadCpuMsPerRequest = load.cpuMsPerRequest;
-        const auditMiB = fs.statSync(auditFile).size / 2 ** 20;
-        return [loadRow('kv', 'leasehold KV v2 read', load, { note: `${context.settings.connections} conns; audit log grew ${auditMiB.toFixed(0)} MiB` })];
+        const targets: Target[] = [{ label: 'leasehold KV v2 read', server: leasehold, token: await setUpKvReader(leasehold.url, ROOT_TOKEN, { auditFile }) }];
+        try {
+          for (const { kind, label } of REFERENCES) {
+            const token = `hvs.${randomBytes(18).toString('base64url')}`;
+            targets.push({ label, server: await startReference(kind, token), token });
+          }
+          // Each server is warmed up before its first measured run only.
+          const warmedUp = new Set<Target>();
+          const samples = await measureInRounds(targets, settings.rounds, (target) => {
+            const warmUp = !warmedUp.has(target);
+            warmedUp.add(target);
+            return runServerLoad(target.server, kvReadLoad(target.server.url, target.token, settings), { warmUp });
+          });
+          const [ours, ...references] = samples as [ServerLoadResult[], ...ServerLoadResult[][]];
+          const auditMiB = fs.statSync(auditFile).size / 2 ** 20;
+          const rows: ResultRow[] = [
+            loadRow('kv', targets[0]?.label as string, medianResult(ours), {
+              note: `median of ${settings.rounds} rounds; ${settings.connections} conns; audit log grew ${auditMiB.toFixed(0)} MiB`,
+            }),
+          ];
+          references.forEach((reference, i) => {
+            const perRound = (pick: (s: ServerLoadResult) => number | undefined) => median(ours.map((s, round) => (pick(s) ?? Number.NaN) / (pick(reference[round] as ServerLoadResult) ?? Number.NaN)));
+            const rate = perRound((s) => s.requestsPerSecond);
+            const cpu = perRound((s) => s.cpuMsPerRequest);
+            rows.push(loadRow('kv', targets[i + 1]?.label as string, medianResult(reference), { note: `leasehold = ${formatRatio(rate, 1)} of this; CPU per read ${formatRatio(cpu, 1)} of this` }));
+          });
+          return rows;
+        } finally {
+          for (const target of targets.slice(1)) await stopChild(target.server.child);
+        }
       }),
     ),
 };

@@ -90,9 +90,9 @@ export interface ServerLoadResult extends LoadResult {
   rssMiB: number | undefined;
 }
 
-/** Warms `server` up with the same requests, then runs `spec` and reads the server's CPU time and memory. */
-export async function runServerLoad(server: ChildServer, spec: LoadSpec): Promise<ServerLoadResult> {
-  await runLoad({ ...spec, durationSeconds: WARM_UP_SECONDS });
+/** Warms `server` up with the same requests (unless told not to), then runs `spec` and reads the server's CPU time and memory. */
+export async function runServerLoad(server: ChildServer, spec: LoadSpec, options: { warmUp?: boolean } = {}): Promise<ServerLoadResult> {
+  if (options.warmUp ?? true) await runLoad({ ...spec, durationSeconds: WARM_UP_SECONDS });
   const cpuBefore = cpuSeconds(server.child.pid);
   const load = await runLoad(spec);
   const cpuAfter = cpuSeconds(server.child.pid);

@@ -15,6 +15,8 @@ export interface BenchSettings {
   startupRuns: number;
   /** BENCH_SWEEP_LEASES: leases made due at once in the sweep scenario (default 100000). */
   sweepLeases: number;
+  /** BENCH_ROUNDS: alternating rounds of the KV comparison; medians are printed (default 3). */
+  rounds: number;
 }
 
 function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -35,16 +37,13 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchSett
     startupLeaseCounts: [...new Set(counts)].sort((a, b) => a - b),
     startupRuns: Math.round(positiveNumber(env, 'BENCH_STARTUP_RUNS', 3)),
     sweepLeases: Math.round(positiveNumber(env, 'BENCH_SWEEP_LEASES', 100_000)),
+    rounds: Math.round(positiveNumber(env, 'BENCH_ROUNDS', 3)),
   };
 }
 
-/** Passed to every scenario in order; later scenarios may use earlier results (the reference ratios). */
+/** Passed to every scenario in order. */
 export interface BenchContext {
   settings: BenchSettings;
-  /** Requests/s of scenario `kv`, once it has run. */
-  kvReadRequestsPerSecond?: number;
-  /** The server's CPU milliseconds per read in scenario `kv`, once it has run. */
-  kvReadCpuMsPerRequest?: number;
 }
 
 /** One scenario: a name to select it by, and a run that returns its rows. */

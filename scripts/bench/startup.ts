@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { withTempDir } from './cleanup';
 import { buildLeasehold, rssMiB, startLeasehold, withServer } from './processes';
 import type { Scenario } from './scenario';
-import { formatMs, type ResultRow } from './table';
+import { formatMs, median, type ResultRow } from './table';
 import { call, initAndUnseal, ok, unseal } from './vault-api';
 
 /** Rows per insert transaction: keeps the bench's own memory flat while building 1M leases. */
@@ -86,12 +86,6 @@ async function measureStartup(dataDir: string, unsealKey: string): Promise<Start
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     return { healthMs: server.readyMs, unsealMs, rssAtUnsealMiB, rssSettledMiB: rssMiB(server.child.pid) ?? Number.NaN };
   });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** Initialises the data dir over HTTP, mounts kv-v2 at bench/ (the leases' mount), and stops the server. */

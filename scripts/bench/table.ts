@@ -23,6 +23,14 @@ export function loadRow(scenario: string, measurement: string, load: LoadResult 
   return { scenario, measurement, requestsPerSecond: load.requestsPerSecond, p50Ms: load.p50Ms, p99Ms: load.p99Ms, failures: load.failures, ...server, ...extra };
 }
 
+/** The median of the finite values (NaN if there are none). */
+export function median(values: number[]): number {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
 /** Milliseconds with sensible precision: 0.42, 3.1, 1,234. */
