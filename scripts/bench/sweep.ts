@@ -23,22 +23,29 @@ const MAX_SWEEP_SECONDS = 600;
 /** Lets the read load open its connections before the sweep starts competing for the event loop. */
 const LOAD_HEAD_START_MS = 250;
 
+/** The clock moves this far between two issued leases: they expire one after another, as leases issued over time do. */
+const ISSUE_SPACING_SECONDS = 0.001;
+
 /**
  * Registers `count` leases on the instant mount, as the expiration manager would for an engine's secrets.
+ * Each lease is issued a millisecond after the one before: with one shared expiry time the sweep
+ * would revoke them in lease-id order, which flatters the table layout (ids end in random characters,
+ * so real expiry order and id order are unrelated).
  * Each chunk is started inside one outer transaction: register() stores its row before its first await, so
  * the chunk commits once (its own transactions become savepoints). Should that change, it still works, slower.
  */
-async function issueLeases(vault: Vault, db: SqliteDatabase, mountUuid: string, count: number): Promise<void> {
+async function issueLeases(vault: Vault, db: SqliteDatabase, clock: ManualClock, mountUuid: string, count: number): Promise<void> {
   for (let issued = 0; issued < count; issued += ISSUE_CHUNK) {
     const startChunk = db.transaction(() =>
-      Array.from({ length: Math.min(ISSUE_CHUNK, count - issued) }, (_, i) =>
-        vault.expiration.register({
+      Array.from({ length: Math.min(ISSUE_CHUNK, count - issued) }, (_, i) => {
+        clock.advanceSeconds(ISSUE_SPACING_SECONDS);
+        return vault.expiration.register({
           mountUuid,
           requestPath: 'creds/bench',
           secret: { type: INSTANT_SECRET_TYPE, internalData: { username: `bench-${issued + i}` }, ttlSeconds: LEASE_TTL_SECONDS, maxTtlSeconds: LEASE_TTL_SECONDS, renewable: false },
           requester: { identity: 'bench' },
-        }),
-      ),
+        });
+      }),
     );
     await Promise.all(startChunk());
   }
@@ -81,11 +88,12 @@ export const sweepScenario: Scenario = {
 
         // Issuing is set-up, not the measurement (batched, see issueLeases); the sweep runs with the server's settings.
         const issueStartedAt = performance.now();
-        await issueLeases(vault, db, mountUuid, settings.sweepLeases);
+        await issueLeases(vault, db, clock, mountUuid, settings.sweepLeases);
         const issueSeconds = (performance.now() - issueStartedAt) / 1000;
 
         const idle = await runLoad(kvReadLoad(url, token, settings));
-        clock.advanceSeconds(2 * LEASE_TTL_SECONDS);
+        // The clock stands at the last issue: one TTL more and every lease is due, the oldest first.
+        clock.advanceSeconds(LEASE_TTL_SECONDS + 1);
         const sweepDone = new Promise((resolve) => setTimeout(resolve, LOAD_HEAD_START_MS)).then(() => sweepUntilDone(vault));
         const during = await runLoad({ ...kvReadLoad(url, token, settings), durationSeconds: MAX_SWEEP_SECONDS }, sweepDone);
         const sweep = await sweepDone;
