@@ -143,15 +143,33 @@ async function withTimeout<T>(result: T | Promise<T>, ms: number): Promise<T> {
 }
 
 /**
- * The sweep's two reads (parameters: now in ms, batch size). INDEXED BY, because left to itself
- * SQLite's planner prefers leases_by_state (an equality on state) and sorts every active lease on
- * each call, which made one sweep quadratic in the number of due leases (and every idle sweep a
- * scan of all active ones).
+ * The lease table's statements. Several steer SQLite's planner, which (without statistics) takes an
+ * equality on `state` for the best index and would answer by walking every active lease:
+ * - the sweep's reads name their partial index (INDEXED BY), or one sweep of n due leases sorts every
+ *   active lease per batch: quadratic, and every idle sweep a scan;
+ * - a token's leases and a prefix's leases write `+state`, which keeps the state index out so the
+ *   token or lease-id index is used.
+ * test/storage/lease-plans.test.ts checks that none of them scans the table.
  */
-export const SWEEP_QUERIES = {
+export const LEASE_SQL = {
+  insert: `INSERT INTO leases (lease_id, mount_uuid, mount_path, request_path, secret_type, token_accessor, identity, owner,
+    issued_at, expire_at, max_expire_at, renewable, state, next_attempt_at, revocation_reason, payload) VALUES (@lease_id, @mount_uuid, @mount_path,
+    @request_path, @secret_type, @token_accessor, @identity, @owner, @issued_at, @expire_at, @max_expire_at, @renewable, @state,
+    @next_attempt_at, @revocation_reason, @payload)`,
+  get: 'SELECT * FROM leases WHERE lease_id = ?',
   dueActive: "SELECT * FROM leases INDEXED BY leases_active_by_expiry WHERE state = 'active' AND expire_at <= ? ORDER BY expire_at LIMIT ?",
   duePending:
     "SELECT * FROM leases INDEXED BY leases_pending_by_attempt WHERE state IN ('revoking', 'irrevocable') AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+  markRevoking: "UPDATE leases SET state = 'revoking', next_attempt_at = ?, revocation_reason = ? WHERE lease_id = ? AND state = 'active'",
+  markRevoked: "UPDATE leases SET state = 'revoked', revoked_at = ?, revocation_reason = COALESCE(revocation_reason, ?), next_attempt_at = NULL WHERE lease_id = ?",
+  markForced: "UPDATE leases SET state = 'revoked', revoked_at = ?, revocation_reason = 'forced', next_attempt_at = NULL WHERE lease_id = ?",
+  markFailed: 'UPDATE leases SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?, revocation_reason = COALESCE(revocation_reason, ?) WHERE lease_id = ?',
+  renew: "UPDATE leases SET expire_at = ?, last_renewed_at = ? WHERE lease_id = ? AND state = 'active'",
+  event: 'INSERT INTO lease_events (lease_id, at, event, detail) VALUES (?, ?, ?, ?)',
+  byToken: "UPDATE leases SET state = 'revoking', next_attempt_at = ?, revocation_reason = 'token-revoked' WHERE token_accessor = ? AND +state = 'active'",
+  prefix: "SELECT * FROM leases WHERE lease_id >= ? AND lease_id < ? AND +state IN ('active', 'revoking', 'irrevocable')",
+  tidy: "DELETE FROM leases WHERE state = 'revoked' AND revoked_at < ?",
+  tidyEvents: 'DELETE FROM lease_events WHERE at < ? AND lease_id NOT IN (SELECT lease_id FROM leases)',
 } as const;
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
@@ -191,23 +209,20 @@ export class ExpirationManager {
     const { db } = deps;
     this.random = deps.random ?? Math.random;
     this.stmts = {
-      insert: db.prepare(`INSERT INTO leases (lease_id, mount_uuid, mount_path, request_path, secret_type, token_accessor, identity, owner,
-        issued_at, expire_at, max_expire_at, renewable, state, next_attempt_at, revocation_reason, payload) VALUES (@lease_id, @mount_uuid, @mount_path,
-        @request_path, @secret_type, @token_accessor, @identity, @owner, @issued_at, @expire_at, @max_expire_at, @renewable, @state,
-        @next_attempt_at, @revocation_reason, @payload)`),
-      get: db.prepare('SELECT * FROM leases WHERE lease_id = ?'),
-      dueActive: db.prepare(SWEEP_QUERIES.dueActive),
-      duePending: db.prepare(SWEEP_QUERIES.duePending),
-      markRevoking: db.prepare("UPDATE leases SET state = 'revoking', next_attempt_at = ?, revocation_reason = ? WHERE lease_id = ? AND state = 'active'"),
-      markRevoked: db.prepare("UPDATE leases SET state = 'revoked', revoked_at = ?, revocation_reason = COALESCE(revocation_reason, ?), next_attempt_at = NULL WHERE lease_id = ?"),
-      markForced: db.prepare("UPDATE leases SET state = 'revoked', revoked_at = ?, revocation_reason = 'forced', next_attempt_at = NULL WHERE lease_id = ?"),
-      markFailed: db.prepare('UPDATE leases SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?, revocation_reason = COALESCE(revocation_reason, ?) WHERE lease_id = ?'),
-      renew: db.prepare("UPDATE leases SET expire_at = ?, last_renewed_at = ? WHERE lease_id = ? AND state = 'active'"),
-      event: db.prepare('INSERT INTO lease_events (lease_id, at, event, detail) VALUES (?, ?, ?, ?)'),
-      byToken: db.prepare("UPDATE leases SET state = 'revoking', next_attempt_at = ?, revocation_reason = 'token-revoked' WHERE token_accessor = ? AND state = 'active'"),
-      prefix: db.prepare("SELECT * FROM leases WHERE lease_id >= ? AND lease_id < ? AND state IN ('active', 'revoking', 'irrevocable')"),
-      tidy: db.prepare("DELETE FROM leases WHERE state = 'revoked' AND revoked_at < ?"),
-      tidyEvents: db.prepare('DELETE FROM lease_events WHERE at < ? AND lease_id NOT IN (SELECT lease_id FROM leases)'),
+      insert: db.prepare(LEASE_SQL.insert),
+      get: db.prepare(LEASE_SQL.get),
+      dueActive: db.prepare(LEASE_SQL.dueActive),
+      duePending: db.prepare(LEASE_SQL.duePending),
+      markRevoking: db.prepare(LEASE_SQL.markRevoking),
+      markRevoked: db.prepare(LEASE_SQL.markRevoked),
+      markForced: db.prepare(LEASE_SQL.markForced),
+      markFailed: db.prepare(LEASE_SQL.markFailed),
+      renew: db.prepare(LEASE_SQL.renew),
+      event: db.prepare(LEASE_SQL.event),
+      byToken: db.prepare(LEASE_SQL.byToken),
+      prefix: db.prepare(LEASE_SQL.prefix),
+      tidy: db.prepare(LEASE_SQL.tidy),
+      tidyEvents: db.prepare(LEASE_SQL.tidyEvents),
     };
   }
 
