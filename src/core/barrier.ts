@@ -45,45 +45,55 @@ export function zeroize(bytes: Uint8Array | undefined): void {
 const NATIVE_AEAD = endianness() === 'LE';
 const SIGMA = new Uint32Array([0x61707865, 0x3320646e, 0x79622d32, 0x6b206574]);
 
-function xchachaSubkey(key: Uint8Array, nonce: Uint8Array): { subkey: Buffer; iv: Buffer } {
-  const k32 = new Uint32Array(8);
-  new Uint8Array(k32.buffer).set(key);
-  const n32 = new Uint32Array(4);
-  new Uint8Array(n32.buffer).set(nonce.subarray(0, 16));
-  const out = new Uint32Array(8);
-  hchacha(SIGMA, k32, n32, out);
-  k32.fill(0);
-  const iv = Buffer.alloc(12);
-  iv.set(nonce.subarray(16, 24), 4);
-  return { subkey: Buffer.from(out.buffer), iv };
+// Scratch space for the subkey derivation, allocated once: every use is synchronous and zeroes the
+// key material before returning, so nothing outlives the call (Node's cipher copies key and IV in).
+const KEY_WORDS = new Uint32Array(8);
+const NONCE_WORDS = new Uint32Array(4);
+const SUBKEY_WORDS = new Uint32Array(8);
+const KEY_WORD_BYTES = new Uint8Array(KEY_WORDS.buffer);
+const NONCE_WORD_BYTES = new Uint8Array(NONCE_WORDS.buffer);
+const SUBKEY = Buffer.from(SUBKEY_WORDS.buffer);
+const IV = Buffer.alloc(12);
+
+/** Runs `use` with the XChaCha subkey (HChaCha20 of key and the nonce's first 16 bytes) and the ChaCha IV, then zeroes them. */
+function withSubkey<T>(key: Uint8Array, nonce: Uint8Array, use: (subkey: Buffer, iv: Buffer) => T): T {
+  KEY_WORD_BYTES.set(key);
+  NONCE_WORD_BYTES.set(nonce.subarray(0, 16));
+  hchacha(SIGMA, KEY_WORDS, NONCE_WORDS, SUBKEY_WORDS);
+  KEY_WORDS.fill(0);
+  IV.set(nonce.subarray(16, 24), 4);
+  try {
+    return use(SUBKEY, IV);
+  } finally {
+    SUBKEY_WORDS.fill(0);
+  }
 }
 
 /** XChaCha20-Poly1305 encryption: ciphertext ‖ 16-byte tag. */
 export function xchachaEncrypt(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
   if (!NATIVE_AEAD) return xchacha20poly1305(key, nonce, aad).encrypt(plaintext);
-  const { subkey, iv } = xchachaSubkey(key, nonce);
-  try {
+  return withSubkey(key, nonce, (subkey, iv) => {
     const cipher = createCipheriv('chacha20-poly1305', subkey, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(aad, { plaintextLength: plaintext.length });
-    return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-  } finally {
-    subkey.fill(0);
-  }
+    const ciphertext = cipher.update(plaintext);
+    cipher.final();
+    return Buffer.concat([ciphertext, cipher.getAuthTag()]);
+  });
 }
 
 /** XChaCha20-Poly1305 decryption; throws if the tag does not authenticate. */
 export function xchachaDecrypt(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array {
   if (!NATIVE_AEAD) return xchacha20poly1305(key, nonce, aad).decrypt(sealed);
   if (sealed.length < TAG_BYTES) throw new Error('ciphertext too short');
-  const { subkey, iv } = xchachaSubkey(key, nonce);
-  try {
+  return withSubkey(key, nonce, (subkey, iv) => {
     const decipher = createDecipheriv('chacha20-poly1305', subkey, iv, { authTagLength: TAG_BYTES });
     decipher.setAAD(aad, { plaintextLength: sealed.length - TAG_BYTES });
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-    return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES)), decipher.final()]);
-  } finally {
-    subkey.fill(0);
-  }
+    const plaintext = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES));
+    // final() checks the tag (and throws if it does not authenticate); a stream cipher has nothing left to emit.
+    decipher.final();
+    return plaintext;
+  });
 }
 
 /** Encrypts `plaintext` under `key` with the record layout, bound to `location`. Exposed for the keyring itself. */
@@ -120,10 +130,9 @@ export function openRecord(key: Uint8Array, location: string, record: Uint8Array
 }
 
 function additionalData(location: string, header: Uint8Array): Uint8Array {
-  const loc = encoder.encode(location);
-  const aad = new Uint8Array(header.length + loc.length);
+  const aad = Buffer.allocUnsafe(header.length + Buffer.byteLength(location, 'utf8'));
   aad.set(header, 0);
-  aad.set(loc, header.length);
+  aad.write(location, header.length, 'utf8');
   return aad;
 }
 
