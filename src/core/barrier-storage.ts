@@ -2,7 +2,7 @@
 // value a barrier record bound to its full path.
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from '../storage/database';
-import type { Barrier } from './barrier';
+import { type Barrier, utf8Text } from './barrier';
 import type { StorageView } from './storage-view';
 
 const encoder = new TextEncoder();
@@ -101,7 +101,7 @@ class PrefixedView implements StorageView {
 
   getJSON<T>(key: string): T | undefined {
     const bytes = this.get(key);
-    return bytes ? (JSON.parse(Buffer.from(bytes).toString('utf8')) as T) : undefined;
+    return bytes ? (JSON.parse(utf8Text(bytes)) as T) : undefined;
   }
 
   putJSON(key: string, value: unknown): void {

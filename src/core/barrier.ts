@@ -31,6 +31,11 @@ export interface Keyring {
   derivationSeed: Uint8Array;
 }
 
+/** The UTF-8 text of `bytes`, read in place (no second copy of a plaintext just to decode it). */
+export function utf8Text(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}
+
 /** Fills `bytes` with zeros; used on seal for every key we hold. */
 export function zeroize(bytes: Uint8Array | undefined): void {
   bytes?.fill(0);
@@ -113,7 +118,8 @@ export function sealRecord(key: Uint8Array, term: number, location: string, plai
 /** Reads the term a record was written under, without decrypting it. */
 export function recordTerm(record: Uint8Array, location: string): number {
   if (record.length < HEADER_BYTES + NONCE_BYTES + TAG_BYTES || record[0] !== RECORD_VERSION) throw new BarrierIntegrityError(location);
-  return new DataView(record.buffer, record.byteOffset, record.byteLength).getUint32(1);
+  // Big-endian uint32 at offset 1, read without allocating a DataView on every record.
+  return ((record[1] as number) * 0x1000000 + (((record[2] as number) << 16) | ((record[3] as number) << 8) | (record[4] as number)));
 }
 
 /** Decrypts a record written by `sealRecord`; throws BarrierIntegrityError if anything does not authenticate. */
@@ -232,7 +238,7 @@ export class Barrier {
   }
 
   decryptJSON<T>(location: string, record: Uint8Array): T {
-    return JSON.parse(Buffer.from(this.decrypt(location, record)).toString('utf8')) as T;
+    return JSON.parse(utf8Text(this.decrypt(location, record))) as T;
   }
 
   /** A 32-byte sub-key for one purpose, derived once per unseal with HKDF-SHA256. */
