@@ -142,6 +142,10 @@ async function withTimeout<T>(result: T | Promise<T>, ms: number): Promise<T> {
   }
 }
 
+/** What revoking a lease reads: the sweep selects only these (the rest of a row is never looked at). */
+type RevocationRow = Pick<LeaseRow, 'lease_id' | 'mount_uuid' | 'secret_type' | 'state' | 'attempts' | 'revocation_reason' | 'payload'>;
+const REVOCATION_COLUMNS = 'lease_id, mount_uuid, secret_type, state, attempts, payload';
+
 /**
  * The lease table's statements. Several steer SQLite's planner, which (without statistics) takes an
  * equality on `state` for the best index and would answer by walking every active lease:
@@ -157,9 +161,11 @@ export const LEASE_SQL = {
     @request_path, @secret_type, @token_accessor, @identity, @owner, @issued_at, @expire_at, @max_expire_at, @renewable, @state,
     @next_attempt_at, @revocation_reason, @payload)`,
   get: 'SELECT * FROM leases WHERE lease_id = ?',
-  dueActive: "SELECT * FROM leases INDEXED BY leases_active_by_expiry WHERE state = 'active' AND expire_at <= ? ORDER BY expire_at LIMIT ?",
-  duePending:
-    "SELECT * FROM leases INDEXED BY leases_pending_by_attempt WHERE state IN ('revoking', 'irrevocable') AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+  // An expired lease is revoked for reason 'expired'; a pending one keeps the reason it was marked with.
+  dueActive: `SELECT ${REVOCATION_COLUMNS}, 'expired' AS revocation_reason FROM leases INDEXED BY leases_active_by_expiry
+    WHERE state = 'active' AND expire_at <= ? ORDER BY expire_at LIMIT ?`,
+  duePending: `SELECT ${REVOCATION_COLUMNS}, revocation_reason FROM leases INDEXED BY leases_pending_by_attempt
+    WHERE state IN ('revoking', 'irrevocable') AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
   markRevoking: "UPDATE leases SET state = 'revoking', next_attempt_at = ?, revocation_reason = ? WHERE lease_id = ? AND state = 'active'",
   markRevoked: "UPDATE leases SET state = 'revoked', revoked_at = ?, revocation_reason = COALESCE(revocation_reason, ?), next_attempt_at = NULL WHERE lease_id = ?",
   markForced: "UPDATE leases SET state = 'revoked', revoked_at = ?, revocation_reason = 'forced', next_attempt_at = NULL WHERE lease_id = ?",
@@ -191,8 +197,8 @@ export class ExpirationManager {
   private readonly stmts: {
     insert: Statement;
     get: Statement<[string], LeaseRow>;
-    dueActive: Statement<[number, number], LeaseRow>;
-    duePending: Statement<[number, number], LeaseRow>;
+    dueActive: Statement<[number, number], RevocationRow>;
+    duePending: Statement<[number, number], RevocationRow>;
     markRevoking: Statement<[number, string, string]>;
     markRevoked: Statement<[number, string, string]>;
     markFailed: Statement<[string, number, string, string | null, string]>;
@@ -342,7 +348,7 @@ export class ExpirationManager {
     return { leaseId, ttlSeconds: Math.round((expireAt - nowMs) / 1000), renewable: true };
   }
 
-  private payload(row: LeaseRow): LeasePayload {
+  private payload(row: Pick<LeaseRow, 'lease_id' | 'payload'>): LeasePayload {
     return this.deps.barrier.decryptJSON<LeasePayload>(`leases/${row.lease_id}`, row.payload);
   }
 
@@ -403,7 +409,7 @@ export class ExpirationManager {
     return rows.length;
   }
 
-  private async callBackendRevoke(row: LeaseRow): Promise<void> {
+  private async callBackendRevoke(row: RevocationRow): Promise<void> {
     const mount = this.deps.resolveMount(row.mount_uuid);
     if (!mount) throw new Error('the mount that issued this lease is not available');
     const type = mount.secrets[row.secret_type];
@@ -418,12 +424,12 @@ export class ExpirationManager {
   }
 
   /** Calls the backends for `rows` (bounded per mount) and records each outcome. Returns the number of failures. */
-  private async revokeRows(rows: LeaseRow[]): Promise<number> {
+  private async revokeRows(rows: RevocationRow[]): Promise<number> {
     const mine = rows.filter((r) => r.state !== 'revoked' && !this.inFlight.has(r.lease_id));
     for (const r of mine) this.inFlight.add(r.lease_id);
-    const outcomes: { row: LeaseRow; error?: unknown }[] = [];
+    const outcomes: { row: RevocationRow; error?: unknown }[] = [];
     try {
-      const byMount = new Map<string, LeaseRow[]>();
+      const byMount = new Map<string, RevocationRow[]>();
       for (const r of mine) {
         const group = byMount.get(r.mount_uuid);
         if (group) group.push(r);
@@ -478,7 +484,7 @@ export class ExpirationManager {
       if (due.length === 0) break;
       // An expired lease needs no `revoking` mark before the backend call: if we crash mid-call it is
       // still active and past its expiry, so the next sweep (after restart) revokes it again.
-      await this.revokeRows(due.map((r) => (r.state === 'active' ? { ...r, revocation_reason: 'expired' } : r)));
+      await this.revokeRows(due);
       processed += due.length;
       if (Date.now() - startedAt > sweepBudgetMs) break;
       // Let API requests in between slices: a mass expiry must not stall the vault.
