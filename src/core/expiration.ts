@@ -37,7 +37,7 @@ export const DEFAULT_EXPIRATION_CONFIG: ExpirationConfig = {
   baseBackoffMs: 1000,
   maxBackoffMs: 5 * 60_000,
   irrevocableRetryMs: 60 * 60_000,
-  sweepBatchSize: 200,
+  sweepBatchSize: 400,
   revokeConcurrencyPerMount: 32,
   sweepBudgetMs: 5000,
   sweepSliceMs: 10,
