@@ -382,6 +382,7 @@ export class Vault {
       mountAccessor: mount?.entry.accessor ?? '',
       clientToken: request.token,
       clientTokenAccessor: token?.entry.accessor,
+      callerRecord: token,
       auth: token
         ? {
             displayName: token.entry.displayName,

@@ -208,6 +208,23 @@ describe('AuditBroker', () => {
     for (const seen of seenAtResolve) expect(seen).toEqual(ids);
   });
 
+  it("hashes a cached token's token and accessor once, and every entry of every request carries the right hashes", async () => {
+    const { broker } = setup();
+    const file = path.join(dir, 'audit.log');
+    broker.enable('file', { type: 'file', description: '', options: { file_path: file }, local: false });
+    const callerRecord = {};
+    await broker.logRequest(requestInput({ requestId: 'a', callerRecord }));
+    await broker.logResponse(responseInput({ requestId: 'a', callerRecord }));
+    await broker.logRequest(requestInput({ requestId: 'b', callerRecord }));
+    const lines = readLines(file);
+    expect(lines).toHaveLength(3);
+    for (const line of lines) {
+      expect(line.request.client_token).toBe(broker.hash('file', TOKEN));
+      expect(line.request.client_token_accessor).toBe(broker.hash('file', ACCESSOR));
+      expect(line.auth.client_token).toBe(broker.hash('file', TOKEN));
+    }
+  });
+
   it('disabling a device writes the lines it already took before closing it', async () => {
     const { broker } = setup();
     const file = path.join(dir, 'audit.log');

@@ -49,6 +49,22 @@ describe('audit hashing', () => {
     expect(raw.hmac('t')).toBe(expected('t'));
   });
 
+  it('memoises a hash per record object, separately for each record, and forgets on destroy', () => {
+    const hasher = new AuditHasher(new Uint8Array(key), { logRaw: false, hmacAccessor: true });
+    const first = {};
+    const second = {};
+    let computed = 0;
+    const compute = (value: string) => () => (computed++, hasher.token(value));
+    expect(hasher.memoised(first, compute('hvs.one'))).toBe(expected('hvs.one'));
+    expect(hasher.memoised(first, compute('hvs.one'))).toBe(expected('hvs.one'));
+    expect(computed).toBe(1);
+    expect(hasher.memoised(second, compute('hvs.two'))).toBe(expected('hvs.two'));
+    expect(computed).toBe(2);
+    hasher.destroy();
+    hasher.memoised(first, () => ++computed);
+    expect(computed).toBe(3);
+  });
+
   it('zeroes its key on destroy', () => {
     const bytes = new Uint8Array(32).fill(9);
     new AuditHasher(bytes, { logRaw: false, hmacAccessor: true }).destroy();

@@ -40,11 +40,17 @@ export function parseFormatOptions(options: Record<string, string>): { hashing: 
   };
 }
 
+/** The last time formatted: every entry of the requests served within one millisecond shares it. */
+let lastNano = { ms: Number.NaN, text: '' };
+
 /** Go's time.RFC3339Nano in UTC: fractional seconds without trailing zeros. */
 export function formatTimeNano(ms: number): string {
+  if (ms === lastNano.ms) return lastNano.text;
   const iso = new Date(ms).toISOString();
   const fraction = iso.slice(20, 23).replace(/0+$/, '');
-  return fraction ? `${iso.slice(0, 19)}.${fraction}Z` : `${iso.slice(0, 19)}Z`;
+  const text = fraction ? `${iso.slice(0, 19)}.${fraction}Z` : `${iso.slice(0, 19)}Z`;
+  lastNano = { ms, text };
+  return text;
 }
 
 /** Go's time.RFC3339 in UTC (whole seconds). */
@@ -71,7 +77,8 @@ interface CallerHashes {
 }
 
 function callerHashes(input: AuditRequestInput, h: AuditHasher): CallerHashes {
-  return { token: h.token(input.clientToken), accessor: h.accessor(input.clientTokenAccessor) };
+  const hash = (): CallerHashes => ({ token: h.token(input.clientToken), accessor: h.accessor(input.clientTokenAccessor) });
+  return input.callerRecord ? h.memoised(input.callerRecord, hash) : hash();
 }
 
 function authBlock(input: AuditRequestInput, caller: CallerHashes, h: AuditHasher): object {

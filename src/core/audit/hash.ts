@@ -89,6 +89,7 @@ export interface HashingOptions {
 export class AuditHasher {
   /** Hashes one string under this device's key (also what sys/audit-hash answers). */
   readonly hmac: StringHasher;
+  private memo = new WeakMap<object, unknown>();
 
   constructor(
     private readonly key: Uint8Array,
@@ -115,8 +116,21 @@ export class AuditHasher {
     return this.options.logRaw ? data : hashData(data, this.hmac, nonHmacKeys);
   }
 
-  /** Zeroes the key; the hasher must not be used afterwards. */
+  /**
+   * `hash()`'s result for `record`, computed once per record while it lives. For values that belong
+   * to one long-lived object, such as a cached token's hashed token and accessor.
+   */
+  memoised<T>(record: object, hash: () => T): T {
+    const known = this.memo.get(record) as T | undefined;
+    if (known !== undefined) return known;
+    const value = hash();
+    this.memo.set(record, value);
+    return value;
+  }
+
+  /** Zeroes the key and forgets every memoised hash; the hasher must not be used afterwards. */
   destroy(): void {
     this.key.fill(0);
+    this.memo = new WeakMap();
   }
 }

@@ -31,6 +31,12 @@ export interface AuditRequestInput {
   clientToken?: string;
   /** The raw accessor of the client token. */
   clientTokenAccessor?: string;
+  /**
+   * The token store's record of the client token: one object per live token for as long as the store
+   * caches it, so a device may memoise the HMACs of `clientToken` and `clientTokenAccessor` against it
+   * (a WeakMap: nothing in plaintext is kept, and the memo goes with the record).
+   */
+  callerRecord?: object;
   auth?: AuditAuthInput;
   /** The request body (or query for reads); every string is hashed unless exempted or `log_raw`. */
   data: Record<string, unknown>;
