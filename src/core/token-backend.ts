@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { BadRequestError, NotFoundError, PermissionDeniedError } from '../errors';
 import type { Clock } from '../util/clock';
+import { formatRfc3339 } from '../util/time';
 import { bool, durationSeconds, int, str, stringList, stringMap } from './fields';
 import type { Backend, BackendRequest, BackendResponse, PathDefinition, RequestIdentity } from './framework';
 import { normalisePolicyNames } from './policy/policy-store';
@@ -86,9 +87,6 @@ function sanitiseDisplayName(name: string): string {
   return name.replace(/[^A-Za-z0-9_.@:/-]/g, '-').slice(0, 128);
 }
 
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** Vault's `auth` block for a newly created or renewed token. */
 export function authBlock(token: string | undefined, record: TokenRecord, nowMs: number): Record<string, unknown> {
@@ -119,11 +117,11 @@ export function lookupData(record: TokenRecord, nowMs: number, token?: string): 
     creation_ttl: e.ttlSeconds,
     display_name: e.displayName,
     entity_id: '',
-    expire_time: record.expireAtMs === null ? null : rfc3339(record.expireAtMs),
+    expire_time: record.expireAtMs === null ? null : formatRfc3339(record.expireAtMs),
     explicit_max_ttl: e.explicitMaxTtlSeconds,
     id: token ?? '',
-    issue_time: rfc3339(e.createdAtMs),
-    ...(e.lastRenewedAtMs ? { last_renewal: rfc3339(e.lastRenewedAtMs), last_renewal_time: Math.floor(e.lastRenewedAtMs / 1000) } : {}),
+    issue_time: formatRfc3339(e.createdAtMs),
+    ...(e.lastRenewedAtMs ? { last_renewal: formatRfc3339(e.lastRenewedAtMs), last_renewal_time: Math.floor(e.lastRenewedAtMs / 1000) } : {}),
     meta: Object.keys(e.meta).length > 0 ? e.meta : null,
     num_uses: record.usesRemaining ?? 0,
     orphan: e.orphan,

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { BackendContext, BackendRequest, BackendResponse, PathDefinition } from '../../core/framework';
 import { BadRequestError, NotFoundError } from '../../errors';
 import type { Clock } from '../../util/clock';
+import { formatRfc3339Nano } from '../../util/time';
 import { requireCidrSubset, validCidrs } from './approle-cidrs';
 import {
   ROLE_NAME_PATTERN,
@@ -95,7 +96,7 @@ export function parseSecretIdMetadata(raw: string | Record<string, unknown> | un
 /** Go's time.Time JSON form (RFC 3339, trailing fractional zeros dropped); 0 is Go's zero time, as Vault shows "never". */
 function goTime(ms: number): string {
   if (ms === 0) return '0001-01-01T00:00:00Z';
-  return new Date(ms).toISOString().replace(/\.?0+Z$/, 'Z');
+  return formatRfc3339Nano(ms);
 }
 
 /** A secret ID's properties in Vault's lookup shape (never the secret ID itself). */

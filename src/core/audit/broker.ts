@@ -9,7 +9,7 @@ import type { StorageView } from '../storage-view';
 import type { Clock } from '../../util/clock';
 import { AuditFailureError } from './errors';
 import { FILE_OPTION_KEYS, FileDevice, parseFileDeviceOptions } from './file-device';
-import { COMMON_OPTION_KEYS, EntryFormatter, formatTimeNano, parseFormatOptions } from './format';
+import { COMMON_OPTION_KEYS, EntryFormatter, entryTime, parseFormatOptions } from './format';
 import { AuditHasher } from './hash';
 import type { AuditRequestInput, AuditResponseInput } from './types';
 
@@ -226,7 +226,7 @@ export class AuditBroker {
   async logRequest(input: AuditRequestInput): Promise<ReadonlySet<string>> {
     const scope = this.scope;
     if (scope.size === 0) return scope;
-    const time = formatTimeNano(this.deps.clock.nowMs());
+    const time = entryTime(this.deps.clock.nowMs());
     await this.fanOut('request', (device) => device.formatter.requestLine(input, time));
     return scope;
   }
@@ -234,7 +234,7 @@ export class AuditBroker {
   /** Records a response (or error) before it is sent, to the devices in `scope` (default: all). Settles like `logRequest`. */
   async logResponse(input: AuditResponseInput, scope?: ReadonlySet<string>): Promise<void> {
     if (this.devices.size === 0 || scope?.size === 0) return;
-    const time = formatTimeNano(this.deps.clock.nowMs());
+    const time = entryTime(this.deps.clock.nowMs());
     await this.fanOut('response', (device) => device.formatter.responseLine(input, time), scope);
   }
 

@@ -3,6 +3,7 @@
 import { BadRequestError } from '../../errors';
 import type { AuditHasher, HashingOptions } from './hash';
 import type { AuditAuthInput, AuditRequestInput, AuditResponseInput } from './types';
+import { formatRfc3339, formatRfc3339Nano } from '../../util/time';
 
 /** How a device lays out its lines (beyond hashing): Vault's `prefix` and `elide_list_responses`. */
 export interface FormatOptions {
@@ -40,22 +41,13 @@ export function parseFormatOptions(options: Record<string, string>): { hashing: 
   };
 }
 
-/** The last time formatted: every entry of the requests served within one millisecond shares it. */
-let lastNano = { ms: Number.NaN, text: '' };
+/** The last entry time formatted: every entry of the requests served within one millisecond shares it. */
+let lastEntryTime = { ms: Number.NaN, text: '' };
 
-/** Go's time.RFC3339Nano in UTC: fractional seconds without trailing zeros. */
-export function formatTimeNano(ms: number): string {
-  if (ms === lastNano.ms) return lastNano.text;
-  const iso = new Date(ms).toISOString();
-  const fraction = iso.slice(20, 23).replace(/0+$/, '');
-  const text = fraction ? `${iso.slice(0, 19)}.${fraction}Z` : `${iso.slice(0, 19)}Z`;
-  lastNano = { ms, text };
-  return text;
-}
-
-/** Go's time.RFC3339 in UTC (whole seconds). */
-export function formatTimeSeconds(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+/** An entry's `time` (Go's RFC3339Nano), formatted once per millisecond. */
+export function entryTime(ms: number): string {
+  if (ms !== lastEntryTime.ms) lastEntryTime = { ms, text: formatRfc3339Nano(ms) };
+  return lastEntryTime.text;
 }
 
 const ROOT_NAMESPACE = Object.freeze({ id: 'root' });
@@ -95,7 +87,7 @@ function authBlock(input: AuditRequestInput, caller: CallerHashes, h: AuditHashe
     metadata: map(auth.metadata),
     policies,
     token_policies: policies,
-    token_issue_time: validMs(issueMs) ? formatTimeSeconds(issueMs) : undefined,
+    token_issue_time: validMs(issueMs) ? formatRfc3339(issueMs) : undefined,
     token_ttl: num(auth.tokenTtlSeconds),
     token_type: auth.tokenType || 'default',
   };
@@ -240,7 +232,7 @@ export class EntryFormatter {
       wrap_info: wrap && {
         accessor: h.accessor(wrap.accessor),
         creation_path: str(wrap.creationPath),
-        creation_time: validMs(wrapCreatedMs) ? formatTimeNano(wrapCreatedMs) : undefined,
+        creation_time: validMs(wrapCreatedMs) ? formatRfc3339Nano(wrapCreatedMs) : undefined,
         token: h.token(wrap.token),
         ttl: num(wrap.ttlSeconds),
       },

@@ -2,7 +2,7 @@
 import { BadRequestError } from '../../errors';
 import type { Clock } from '../../util/clock';
 import { parseDurationSeconds } from '../../util/duration';
-import { formatTimeNano } from '../audit/format';
+import { formatRfc3339Nano } from '../../util/time';
 import type { StorageView } from '../storage-view';
 import type { TokenStore } from '../tokens';
 
@@ -136,7 +136,7 @@ export class WrappingManager {
     const accessor = this.wrappingAccessor(wrappingToken);
     const stored = this.live(accessor);
     if (!stored) throw invalidToken();
-    return { creation_path: stored.creationPath, creation_time: formatTimeNano(stored.creationTimeMs), creation_ttl: stored.ttlSeconds };
+    return { creation_path: stored.creationPath, creation_time: formatRfc3339Nano(stored.creationTimeMs), creation_ttl: stored.ttlSeconds };
   }
 
   /**
@@ -201,7 +201,7 @@ export class WrappingManager {
         token,
         accessor: record.entry.accessor,
         ttl: wrap.ttlSeconds,
-        creation_time: formatTimeNano(creationTimeMs),
+        creation_time: formatRfc3339Nano(creationTimeMs),
         creation_path: wrap.creationPath,
       };
       if (wrap.wrappedAccessor) info.wrapped_accessor = wrap.wrappedAccessor;

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { BadRequestError } from '../../errors';
 import type { StorageView } from '../../core/storage-view';
 import { formatDurationGo } from '../../util/duration';
+import { formatRfc3339Nano } from '../../util/time';
 import { MAX_SECRET_BYTES } from './kv-fields';
 
 /** Versions kept per key when neither the key nor the mount sets max_versions (Vault's defaultMaxVersions). */
@@ -63,11 +64,7 @@ export interface VersionMetadataView {
 
 /** Formats a time like Go's RFC3339Nano (trailing zero fractions dropped); null is Vault's empty string. */
 export function formatTime(ms: number | null): string {
-  if (ms === null) return '';
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, (_m, fraction: string) => {
-    const trimmed = fraction.replace(/0+$/, '');
-    return trimmed === '' ? 'Z' : `.${trimmed}Z`;
-  });
+  return ms === null ? '' : formatRfc3339Nano(ms);
 }
 
 /** Formats signed seconds as Go's time.Duration String() ("0s", "1h0m0s", "-1s"). */
