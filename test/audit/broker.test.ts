@@ -434,3 +434,37 @@ describe('AuditBroker', () => {
     broker.unload();
   });
 });
+
+describe('audit line layout', () => {
+  it("writes Vault's top-level field order, with and without an error, and escapes error text", async () => {
+    const { broker } = setup();
+    const file = path.join(dir, 'layout.log');
+    broker.enable('file', { type: 'file', description: '', options: { file_path: file, prefix: 'AUDIT: ' }, local: false });
+    const error = 'bad "input"\nsecond line \u2028 done';
+    await broker.logRequest(requestInput({ requestId: 'ok-1' }));
+    await broker.logResponse(responseInput({ requestId: 'ok-1' }));
+    await broker.logRequest(requestInput({ requestId: 'err-1', error }));
+    await broker.logResponse(responseInput({ requestId: 'err-1', error }));
+
+    const raw = fs.readFileSync(file, 'utf8').split('\n');
+    expect(raw.pop()).toBe('');
+    expect(raw).toHaveLength(4);
+    const entries = raw.map((line) => {
+      expect(line.startsWith('AUDIT: {')).toBe(true);
+      return JSON.parse(line.slice('AUDIT: '.length)) as Record<string, unknown>;
+    });
+    expect(entries.map((e) => Object.keys(e))).toEqual([
+      ['time', 'auth', 'request', 'type'],
+      ['time', 'auth', 'request', 'response', 'type'],
+      ['time', 'auth', 'error', 'request', 'type'],
+      ['time', 'auth', 'error', 'request', 'response', 'type'],
+    ]);
+    expect(entries[2]?.error).toBe(error);
+    expect(entries[3]?.error).toBe(error);
+    // The response entry repeats the request entry's hashed blocks byte for byte.
+    expect(entries[1]?.auth).toEqual(entries[0]?.auth);
+    expect(entries[1]?.request).toEqual(entries[0]?.request);
+    // Each line is exactly what serialising the parsed entry gives: no stray whitespace or duplicate keys.
+    entries.forEach((entry, i) => expect(`AUDIT: ${JSON.stringify(entry)}`).toBe(raw[i]));
+  });
+});

@@ -119,10 +119,13 @@ function elideList(data: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-/** The hashed auth and request blocks of one request, shared by its request and response entries. */
+/**
+ * The hashed auth and request blocks of one request as JSON text, shared by its request and response
+ * entries: each is hashed and serialised once per request, not once per entry.
+ */
 interface RequestBlocks {
-  auth: object;
-  request: object;
+  auth: string;
+  request: string;
 }
 
 interface PendingRequest {
@@ -139,13 +142,23 @@ const MAX_PENDING = 1024;
 
 function requestBlocks(input: AuditRequestInput, h: AuditHasher): RequestBlocks {
   const caller = callerHashes(input, h);
-  return { auth: authBlock(input, caller, h), request: requestBlock(input, caller, h) };
+  return { auth: JSON.stringify(authBlock(input, caller, h)), request: JSON.stringify(requestBlock(input, caller, h)) };
 }
 
 /**
- * Formats one device's entries as complete lines (prefix, JSON, newline), each with a single
- * JSON.stringify. The hashed request blocks are kept from a request entry until its response
- * entry (by request id) so each request's token, accessor and data are hashed once, not twice.
+ * One entry as a line: the same bytes as JSON.stringify of `{time, auth, error, request, response, type}`
+ * (Vault's field order, `error` and `response` left out when absent), spliced from pre-serialised blocks.
+ */
+function entryLine(prefix: string, time: string, blocks: RequestBlocks, error: string | undefined, response: string | undefined, type: 'request' | 'response'): string {
+  const errorField = error ? `,"error":${JSON.stringify(error)}` : '';
+  const responseField = response === undefined ? '' : `,"response":${response}`;
+  return `${prefix}{"time":${JSON.stringify(time)},"auth":${blocks.auth}${errorField},"request":${blocks.request}${responseField},"type":"${type}"}\n`;
+}
+
+/**
+ * Formats one device's entries as complete lines (prefix, JSON, newline). The hashed and serialised
+ * request blocks are kept from a request entry until its response entry (by request id), so each
+ * request's token, accessor and data are hashed and serialised once, not twice.
  * Only hashed values are kept: under `log_raw` nothing is remembered.
  */
 export class EntryFormatter {
@@ -160,22 +173,13 @@ export class EntryFormatter {
   requestLine(input: AuditRequestInput, time: string): string {
     const blocks = requestBlocks(input, this.hasher);
     if (!this.hasher.options.logRaw) this.remember(input, blocks);
-    const entry = { time, auth: blocks.auth, error: str(input.error), request: blocks.request, type: 'request' };
-    return `${this.options.prefix}${JSON.stringify(entry)}\n`;
+    return entryLine(this.options.prefix, time, blocks, input.error, undefined, 'request');
   }
 
   /** The `response` entry: the request block repeated as Vault does, plus what the backend answered. */
   responseLine(input: AuditResponseInput, time: string): string {
     const blocks = this.take(input) ?? requestBlocks(input, this.hasher);
-    const entry = {
-      time,
-      auth: blocks.auth,
-      error: str(input.error),
-      request: blocks.request,
-      response: this.responseBlock(input),
-      type: 'response',
-    };
-    return `${this.options.prefix}${JSON.stringify(entry)}\n`;
+    return entryLine(this.options.prefix, time, blocks, input.error, JSON.stringify(this.responseBlock(input)), 'response');
   }
 
   /** Forgets pending requests (on seal or disable). */
