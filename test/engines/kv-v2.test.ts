@@ -3,7 +3,7 @@
 import { compilePaths, type BackendResponse } from '../../src/core/framework';
 import { resolveRequest } from '../../src/core/dispatch';
 import { kvBackendFactory } from '../../src/engines/kv';
-import { versionStorageKey, versionStoragePrefix } from '../../src/engines/kv/kv-v2-store';
+import { type KeyMetadata, metadataStorageKey, versionStorageKey, versionStoragePrefix } from '../../src/engines/kv/kv-v2-store';
 import { mountForTest, rejection } from '../helpers/backend';
 
 // ManualClock starts at 2026-01-01T00:00:00Z.
@@ -157,6 +157,55 @@ describe('KV v2 data', () => {
     const rows = store.db.prepare("SELECT value FROM entries WHERE path LIKE 'logical/secret/%'").all() as { value: Buffer }[];
     expect(rows.length).toBeGreaterThanOrEqual(2);
     for (const row of rows) expect(Buffer.from(row.value).includes(Buffer.from('plaintext-marker'))).toBe(false);
+  });
+});
+
+describe("KV v2 latest version's copy in the metadata record", () => {
+  it('reads the latest version from one stored record, and older versions from their own', async () => {
+    const { call, data, storage } = mountV2();
+    await call('write', 'data/k', { data: { v: 1 } });
+    await call('write', 'data/k', { data: { v: 2 } });
+    // Every record read goes through get (getJSON included): count the records opened.
+    const opened = jest.spyOn(storage, 'get');
+    expect((await data('data/k')).data).toEqual({ v: 2 });
+    expect(opened.mock.calls.map(([key]) => key)).toEqual([metadataStorageKey('k')]);
+    opened.mockClear();
+    expect((await data('data/k', { version: 1 })).data).toEqual({ v: 1 });
+    expect(opened.mock.calls.map(([key]) => key)).toEqual([metadataStorageKey('k'), versionStorageKey('k', 1)]);
+  });
+
+  it('still reads, patches and destroys metadata written before the copy existed', async () => {
+    const { call, data, storage } = mountV2();
+    await call('write', 'data/k', { data: { a: 1 } });
+    const { latest, ...older } = storage.getJSON<KeyMetadata>(metadataStorageKey('k')) as KeyMetadata;
+    expect(latest).toEqual({ version: 1, data: { a: 1 } });
+    storage.putJSON(metadataStorageKey('k'), older);
+    expect((await data('data/k')).data).toEqual({ a: 1 });
+    expect((await data('subkeys/k')).subkeys).toEqual({ a: null });
+    await call('patch', 'data/k', { data: { b: 2 } });
+    expect((await data('data/k')).data).toEqual({ a: 1, b: 2 });
+    expect(storage.getJSON<KeyMetadata>(metadataStorageKey('k'))?.latest).toEqual({ version: 2, data: { a: 1, b: 2 } });
+  });
+
+  it('destroy/ leaves no stored copy of the destroyed data, latest or not', async () => {
+    const { call, data, storage } = mountV2();
+    await call('write', 'data/k', { data: { secret: 'first-planted-value' } });
+    await call('write', 'data/k', { data: { secret: 'second-planted-value' } });
+    const storedText = () =>
+      storage
+        .listRecursive('')
+        .map((key) => Buffer.from(storage.get(key) as Uint8Array).toString('utf8'))
+        .join('\n');
+    expect(storedText()).toContain('second-planted-value');
+    await call('write', 'destroy/k', { versions: [2] });
+    expect(storedText()).not.toContain('second-planted-value');
+    expect(storedText()).toContain('first-planted-value');
+    await call('write', 'destroy/k', { versions: [1] });
+    expect(storedText()).not.toContain('first-planted-value');
+    expect((await rejection(call('read', 'data/k'))).statusCode).toBe(404);
+    // A new version after a destroy is read as usual.
+    await call('write', 'data/k', { data: { secret: 'third' } });
+    expect((await data('data/k')).data).toEqual({ secret: 'third' });
   });
 });
 

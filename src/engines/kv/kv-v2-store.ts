@@ -45,6 +45,18 @@ export interface KeyMetadata {
   /** 0 = use the mount's setting. */
   deleteVersionAfterSeconds: number;
   customMetadata: Record<string, string> | null;
+  /**
+   * A copy of the current version's data, so that reading the latest version (the common read) opens one
+   * record instead of two. Absent in metadata written before it existed and once that version is destroyed;
+   * the version's own record stays the source for every other version.
+   */
+  latest?: LatestVersionCopy;
+}
+
+/** The current version's data, kept in the key's metadata record. */
+export interface LatestVersionCopy {
+  version: number;
+  data: Record<string, unknown>;
 }
 
 /** The stored body of one version. */
@@ -103,6 +115,18 @@ export function writeConfig(storage: StorageView, config: KvConfig): void {
 /** A key's metadata, or undefined if the key does not exist. */
 export function readMetadata(storage: StorageView, key: string): KeyMetadata | undefined {
   return storage.getJSON<KeyMetadata>(metadataStorageKey(key));
+}
+
+/** The data of version `n`: from the metadata's copy of the latest version, else from the version's own record. */
+export function readVersionData(storage: StorageView, meta: KeyMetadata, n: number): Record<string, unknown> | undefined {
+  if (meta.latest !== undefined && meta.latest.version === n) return meta.latest.data;
+  return storage.getJSON<VersionRecord>(versionStorageKey(meta.key, n))?.data;
+}
+
+/** Removes version `n`'s data for good: its record, and the metadata's copy if it is that version (the caller writes `meta`). */
+export function destroyVersionData(storage: StorageView, meta: KeyMetadata, n: number): void {
+  storage.delete(versionStorageKey(meta.key, n));
+  if (meta.latest !== undefined && meta.latest.version === n) delete meta.latest;
 }
 
 /** Persists a key's metadata. */

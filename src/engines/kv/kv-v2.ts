@@ -13,11 +13,13 @@ import {
   addVersion,
   checkAndSet,
   checkSecretSize,
+  destroyVersionData,
   formatSignedDuration,
   isDeleted,
   newMetadata,
   readConfig,
   readMetadata,
+  readVersionData,
   scheduledDeletionMs,
   versionStorageKey,
   versionView,
@@ -145,9 +147,9 @@ function readLiveVersion(storage: StorageView, clock: Clock, key: string, versio
   if (!vm) throw new NotFoundError();
   const metadata = versionView(meta, n, vm);
   if (vm.destroyed || isDeleted(vm, clock.nowMs())) throw new NotFoundError('', { [nullField]: null, metadata: { ...metadata } });
-  const record = storage.getJSON<VersionRecord>(versionStorageKey(meta.key, n));
-  if (!record) throw new InternalError('could not find version data');
-  return { record, metadata: { ...metadata } };
+  const data = readVersionData(storage, meta, n);
+  if (!data) throw new InternalError('could not find version data');
+  return { data, metadata: { ...metadata } };
 }
 
 /** The data/ path: read a version, write or patch a new one, soft-delete the latest. */
@@ -160,14 +162,15 @@ function dataPath(clock: Clock): PathDefinition<DataFields> {
     const deletionMs = scheduledDeletionMs(nowMs, config, meta);
     const { version, prunedVersions } = addVersion(meta, nowMs, deletionMs, config);
     req.storage.putJSON(versionStorageKey(meta.key, meta.currentVersion), record);
+    meta.latest = { version: meta.currentVersion, data };
     writeMetadata(req.storage, meta);
     for (const n of prunedVersions) req.storage.delete(versionStorageKey(meta.key, n));
     return { data: { ...versionView(meta, meta.currentVersion, version) } };
   };
 
   const read = (req: BackendRequest<DataFields>): BackendResponse => {
-    const { record, metadata } = readLiveVersion(req.storage, clock, req.fields.path, req.fields.version, 'data');
-    return { data: { data: record.data, metadata } };
+    const { data, metadata } = readLiveVersion(req.storage, clock, req.fields.path, req.fields.version, 'data');
+    return { data: { data, metadata } };
   };
 
   const write = (req: BackendRequest<DataFields>): BackendResponse => {
@@ -193,9 +196,9 @@ function dataPath(clock: Clock): PathDefinition<DataFields> {
       if (!vm) throw new NotFoundError();
       // Vault answers a patch of a deleted or destroyed latest version with 404 and that version's metadata.
       if (vm.destroyed || isDeleted(vm, nowMs)) throw new NotFoundError('', { ...versionView(meta, meta.currentVersion, vm) });
-      const current = req.storage.getJSON<VersionRecord>(versionStorageKey(key, meta.currentVersion));
+      const current = readVersionData(req.storage, meta, meta.currentVersion);
       if (!current) throw new InternalError('could not find version data');
-      const patched = mergePatch(current.data, data) as Record<string, unknown>;
+      const patched = mergePatch(current, data) as Record<string, unknown>;
       return storeNewVersion(req, meta, patched, nowMs);
     });
   };
@@ -258,8 +261,8 @@ function subkeysPath(clock: Clock): PathDefinition<SubkeysFields> {
     fields: subkeysFields,
     operations: {
       read: (req) => {
-        const { record, metadata } = readLiveVersion(req.storage, clock, req.fields.path, req.fields.version, 'subkeys');
-        return { data: { subkeys: subkeysOf(record.data, req.fields.depth ?? 0), metadata } };
+        const { data, metadata } = readLiveVersion(req.storage, clock, req.fields.path, req.fields.version, 'subkeys');
+        return { data: { subkeys: subkeysOf(data, req.fields.depth ?? 0), metadata } };
       },
     },
     description: "Reads the structure of a secret version's data with the values removed.",
@@ -307,7 +310,7 @@ export function kvV2Backend(ctx: BackendContext): Backend {
         const vm = meta.versions[String(version)];
         if (!vm || vm.destroyed) return;
         vm.destroyed = true;
-        req.storage.delete(versionStorageKey(meta.key, version));
+        destroyVersionData(req.storage, meta, version);
       }),
       subkeysPath(clock),
       invalidPath(),
