@@ -391,7 +391,7 @@ export class Vault {
             accessor: token.entry.accessor,
             tokenType: 'service',
             tokenTtlSeconds: token.entry.ttlSeconds,
-            tokenIssueTime: new Date(token.entry.createdAtMs).toISOString(),
+            tokenIssueTime: token.entry.createdAtMs,
           }
         : undefined,
       data: request.data,
