@@ -225,6 +225,24 @@ describe('AuditBroker', () => {
     }
   });
 
+  it('builds the auth block once per caller record, and afresh for a new record of the same token', async () => {
+    const { broker } = setup();
+    const file = path.join(dir, 'audit.log');
+    broker.enable('file', { type: 'file', description: '', options: { file_path: file }, local: false });
+    const base = requestInput();
+    const record = {};
+    await broker.logRequest(requestInput({ requestId: 'a', callerRecord: record }));
+    await broker.logRequest(requestInput({ requestId: 'b', callerRecord: record }));
+    // A renewal replaces the token store's record; the new one carries the new TTL.
+    const renewed = { ...(base.auth as NonNullable<typeof base.auth>), tokenTtlSeconds: 7200 };
+    await broker.logRequest(requestInput({ requestId: 'c', callerRecord: {}, auth: renewed }));
+    const [a, b, c] = readLines(file);
+    expect(a?.auth).toEqual(b?.auth);
+    expect(a?.auth.token_ttl).toBe(3600);
+    expect(c?.auth.token_ttl).toBe(7200);
+    expect(c?.auth.client_token).toBe(broker.hash('file', TOKEN));
+  });
+
   it('disabling a device writes the lines it already took before closing it', async () => {
     const { broker } = setup();
     const file = path.join(dir, 'audit.log');

@@ -66,6 +66,8 @@ const map = <T extends object>(v: T | undefined): T | undefined => (v && Object.
 interface CallerHashes {
   token: string | undefined;
   accessor: string | undefined;
+  /** The serialised auth block, once built for a caller record (it depends on that record alone). */
+  authJson?: string;
 }
 
 function callerHashes(input: AuditRequestInput, h: AuditHasher): CallerHashes {
@@ -142,7 +144,8 @@ const MAX_PENDING = 1024;
 
 function requestBlocks(input: AuditRequestInput, h: AuditHasher): RequestBlocks {
   const caller = callerHashes(input, h);
-  return { auth: JSON.stringify(authBlock(input, caller, h)), request: JSON.stringify(requestBlock(input, caller, h)) };
+  const auth = input.callerRecord ? (caller.authJson ??= JSON.stringify(authBlock(input, caller, h))) : JSON.stringify(authBlock(input, caller, h));
+  return { auth, request: JSON.stringify(requestBlock(input, caller, h)) };
 }
 
 /**

@@ -33,8 +33,9 @@ export interface AuditRequestInput {
   clientTokenAccessor?: string;
   /**
    * The token store's record of the client token: one object per live token for as long as the store
-   * caches it, so a device may memoise the HMACs of `clientToken` and `clientTokenAccessor` against it
-   * (a WeakMap: nothing in plaintext is kept, and the memo goes with the record).
+   * caches it. `clientToken`, `clientTokenAccessor` and `auth` must all be taken from it, so a device may
+   * memoise their hashed and serialised forms against it (a WeakMap: nothing in plaintext is kept, and
+   * the memo goes with the record).
    */
   callerRecord?: object;
   auth?: AuditAuthInput;
