@@ -87,7 +87,6 @@ function sanitiseDisplayName(name: string): string {
   return name.replace(/[^A-Za-z0-9_.@:/-]/g, '-').slice(0, 128);
 }
 
-
 /** Vault's `auth` block for a newly created or renewed token. */
 export function authBlock(token: string | undefined, record: TokenRecord, nowMs: number): Record<string, unknown> {
   const e = record.entry;
