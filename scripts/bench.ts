@@ -18,7 +18,7 @@ function usage(): string {
     ...SCENARIOS.map((s) => `  ${s.name.padEnd(10)} ${s.summary}`),
     '',
     'env: BENCH_SECONDS (per load run, default 5), BENCH_CONNECTIONS (32), BENCH_STARTUP_LEASES (0,100000,1000000),',
-    '     BENCH_STARTUP_RUNS (3), BENCH_SWEEP_LEASES (100000), BENCH_ROUNDS (3, the KV comparison)',
+    '     BENCH_STARTUP_RUNS (3), BENCH_SWEEP_LEASES (100000), BENCH_ROUNDS (3, the KV and credentials comparisons)',
   ].join('\n');
 }
 

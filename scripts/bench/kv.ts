@@ -4,10 +4,10 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { withTempDir } from './cleanup';
-import { runServerLoad, type ServerLoadResult } from './load';
+import { measureInRounds, medianRatio, medianServerLoad, runServerLoad, type ServerLoadResult } from './load';
 import { type ChildServer, freePort, startLeasehold, startNodeServer, stopChild, withServer } from './processes';
 import { type Scenario, kvReadLoad } from './scenario';
-import { formatRatio, loadRow, median, type ResultRow } from './table';
+import { formatRatio, loadRow, type ResultRow } from './table';
 import { setUpKvReader } from './vault-api';
 
 const ROOT_TOKEN = 'bench-root-token';
@@ -29,37 +29,6 @@ function startReference(kind: 'http' | 'express', token: string): Promise<ChildS
   return freePort().then((port) => startNodeServer('scripts/bench/reference-server.ts', [kind, String(port)], port, { BENCH_REF_TOKEN: token }));
 }
 
-/** The median of each figure over the rounds (failures are summed: any one matters). */
-function medianResult(samples: ServerLoadResult[]): ServerLoadResult {
-  const of = (pick: (s: ServerLoadResult) => number | undefined) => median(samples.map((s) => pick(s) ?? Number.NaN));
-  return {
-    requestsPerSecond: of((s) => s.requestsPerSecond),
-    p50Ms: of((s) => s.p50Ms),
-    p99Ms: of((s) => s.p99Ms),
-    maxMs: Math.max(...samples.map((s) => s.maxMs)),
-    failures: samples.reduce((sum, s) => sum + s.failures, 0),
-    completed: samples.reduce((sum, s) => sum + s.completed, 0),
-    elapsedSeconds: samples.reduce((sum, s) => sum + s.elapsedSeconds, 0),
-    cpuMsPerRequest: of((s) => s.cpuMsPerRequest),
-    rssMiB: of((s) => s.rssMiB),
-  };
-}
-
-/**
- * Runs every target once per round, the order rotating each round, so that the machine's drift
- * (other tenants, frequency) lands on all of them alike; ratios are taken within a round.
- */
-async function measureInRounds(targets: Target[], rounds: number, load: (target: Target) => Promise<ServerLoadResult>): Promise<ServerLoadResult[][]> {
-  const samples = targets.map(() => [] as ServerLoadResult[]);
-  for (let round = 0; round < rounds; round++) {
-    for (let i = 0; i < targets.length; i++) {
-      const index = (i + round) % targets.length;
-      (samples[index] as ServerLoadResult[]).push(await load(targets[index] as Target));
-    }
-  }
-  return samples;
-}
-
 export const kvScenario: Scenario = {
   name: 'kv',
   summary: 'KV v2 read (non-root policy-checked token, file audit device on) vs the same read on minimal Express and node:http servers, in alternating rounds',
@@ -77,22 +46,22 @@ export const kvScenario: Scenario = {
           // Each server is warmed up before its first measured run only.
           const warmedUp = new Set<Target>();
           const samples = await measureInRounds(targets, settings.rounds, (target) => {
-            const warmUp = !warmedUp.has(target);
+            const warmUpSeconds = warmedUp.has(target) ? 0 : undefined;
             warmedUp.add(target);
-            return runServerLoad(target.server, kvReadLoad(target.server.url, target.token, settings), { warmUp });
+            return runServerLoad(target.server, kvReadLoad(target.server.url, target.token, settings), { warmUpSeconds });
           });
           const [ours, ...references] = samples as [ServerLoadResult[], ...ServerLoadResult[][]];
           const auditMiB = fs.statSync(auditFile).size / 2 ** 20;
           const rows: ResultRow[] = [
-            loadRow('kv', targets[0]?.label as string, medianResult(ours), {
+            loadRow('kv', targets[0]?.label as string, medianServerLoad(ours), {
               note: `median of ${settings.rounds} rounds; ${settings.connections} conns; audit log grew ${auditMiB.toFixed(0)} MiB`,
             }),
           ];
           references.forEach((reference, i) => {
-            const perRound = (pick: (s: ServerLoadResult) => number | undefined) => median(ours.map((s, round) => (pick(s) ?? Number.NaN) / (pick(reference[round] as ServerLoadResult) ?? Number.NaN)));
+            const perRound = (pick: (s: ServerLoadResult) => number | undefined) => medianRatio(ours, reference, pick, pick);
             const rate = perRound((s) => s.requestsPerSecond);
             const cpu = perRound((s) => s.cpuMsPerRequest);
-            rows.push(loadRow('kv', targets[i + 1]?.label as string, medianResult(reference), { note: `leasehold = ${formatRatio(rate, 1)} of this; CPU per read ${formatRatio(cpu, 1)} of this` }));
+            rows.push(loadRow('kv', targets[i + 1]?.label as string, medianServerLoad(reference), { note: `leasehold = ${formatRatio(rate, 1)} of this; CPU per read ${formatRatio(cpu, 1)} of this` }));
           });
           return rows;
         } finally {

@@ -1,6 +1,7 @@
 // Drives HTTP load with autocannon in a worker thread, so it never shares an event loop with a server running in the bench process.
 import { Worker } from 'node:worker_threads';
 import { type ChildServer, cpuSeconds, rssMiB } from './processes';
+import { median } from './table';
 
 /** One load run: what to request, how hard, for how long. */
 export interface LoadSpec {
@@ -80,7 +81,10 @@ export async function runLoad(spec: LoadSpec, until?: Promise<unknown>): Promise
   }
 }
 
-/** How long a server is driven before the measured run, so that its code is compiled and its caches warm. */
+/**
+ * How long a server is driven before the measured run by default, so that its code is compiled and its
+ * caches warm. Enough for thousands of fast requests; slow ones (a credential takes milliseconds) need longer.
+ */
 const WARM_UP_SECONDS = 1;
 
 /** A load run against a child server, with what it cost the server. */
@@ -90,12 +94,60 @@ export interface ServerLoadResult extends LoadResult {
   rssMiB: number | undefined;
 }
 
-/** Warms `server` up with the same requests (unless told not to), then runs `spec` and reads the server's CPU time and memory. */
-export async function runServerLoad(server: ChildServer, spec: LoadSpec, options: { warmUp?: boolean } = {}): Promise<ServerLoadResult> {
-  if (options.warmUp ?? true) await runLoad({ ...spec, durationSeconds: WARM_UP_SECONDS });
+/**
+ * Warms `server` up with the same requests for `warmUpSeconds` (default 1; 0 for none), then runs `spec`
+ * and reads the server's CPU time and memory.
+ */
+export async function runServerLoad(server: ChildServer, spec: LoadSpec, options: { warmUpSeconds?: number } = {}): Promise<ServerLoadResult> {
+  const warmUpSeconds = options.warmUpSeconds ?? WARM_UP_SECONDS;
+  if (warmUpSeconds > 0) await runLoad({ ...spec, durationSeconds: warmUpSeconds });
   const cpuBefore = cpuSeconds(server.child.pid);
   const load = await runLoad(spec);
   const cpuAfter = cpuSeconds(server.child.pid);
   const cpuMsPerRequest = cpuBefore !== undefined && cpuAfter !== undefined && load.completed > 0 ? ((cpuAfter - cpuBefore) * 1000) / load.completed : undefined;
   return { ...load, cpuMsPerRequest, rssMiB: rssMiB(server.child.pid) };
+}
+
+/** The median of each figure over rounds (failures and counts are summed: any one failure matters). */
+export function medianLoad(samples: LoadResult[]): LoadResult {
+  const of = (pick: (s: LoadResult) => number) => median(samples.map(pick));
+  return {
+    requestsPerSecond: of((s) => s.requestsPerSecond),
+    p50Ms: of((s) => s.p50Ms),
+    p99Ms: of((s) => s.p99Ms),
+    maxMs: Math.max(...samples.map((s) => s.maxMs)),
+    failures: samples.reduce((sum, s) => sum + s.failures, 0),
+    completed: samples.reduce((sum, s) => sum + s.completed, 0),
+    elapsedSeconds: samples.reduce((sum, s) => sum + s.elapsedSeconds, 0),
+  };
+}
+
+/** `medianLoad` plus the median of the server's CPU per request and memory. */
+export function medianServerLoad(samples: ServerLoadResult[]): ServerLoadResult {
+  return {
+    ...medianLoad(samples),
+    cpuMsPerRequest: median(samples.map((s) => s.cpuMsPerRequest ?? Number.NaN)),
+    rssMiB: median(samples.map((s) => s.rssMiB ?? Number.NaN)),
+  };
+}
+
+/**
+ * Measures every target once per round, the order rotating each round, so that the machine's drift
+ * (other tenants, frequency, a database filling up) lands on all of them alike. Returns samples[target][round];
+ * take ratios within a round.
+ */
+export async function measureInRounds<T, R>(targets: readonly T[], rounds: number, measure: (target: T) => Promise<R>): Promise<R[][]> {
+  const samples = targets.map(() => [] as R[]);
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < targets.length; i++) {
+      const index = (i + round) % targets.length;
+      (samples[index] as R[]).push(await measure(targets[index] as T));
+    }
+  }
+  return samples;
+}
+
+/** The median over rounds of `pick(ours) / pick(reference)`, each ratio taken within its round. */
+export function medianRatio<A, B>(ours: readonly A[], reference: readonly B[], pickOurs: (s: A) => number | undefined, pickReference: (s: B) => number | undefined): number {
+  return median(ours.map((s, round) => (pickOurs(s) ?? Number.NaN) / (pickReference(reference[round] as B) ?? Number.NaN)));
 }

@@ -15,7 +15,7 @@ export interface BenchSettings {
   startupRuns: number;
   /** BENCH_SWEEP_LEASES: leases made due at once in the sweep scenario (default 100000). */
   sweepLeases: number;
-  /** BENCH_ROUNDS: alternating rounds of the KV comparison; medians are printed (default 3). */
+  /** BENCH_ROUNDS: alternating rounds of the KV and credentials comparisons; medians are printed (default 3). */
   rounds: number;
 }
 
