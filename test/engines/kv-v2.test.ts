@@ -3,7 +3,7 @@
 import { compilePaths, type BackendResponse } from '../../src/core/framework';
 import { resolveRequest } from '../../src/core/dispatch';
 import { kvBackendFactory } from '../../src/engines/kv';
-import { type KeyMetadata, metadataStorageKey, versionStorageKey, versionStoragePrefix } from '../../src/engines/kv/kv-v2-store';
+import { type KeyMetadata, LATEST_COPY_MAX_BYTES, metadataStorageKey, versionStorageKey, versionStoragePrefix } from '../../src/engines/kv/kv-v2-store';
 import { mountForTest, rejection } from '../helpers/backend';
 
 // ManualClock starts at 2026-01-01T00:00:00Z.
@@ -206,6 +206,60 @@ describe("KV v2 latest version's copy in the metadata record", () => {
     // A new version after a destroy is read as usual.
     await call('write', 'data/k', { data: { secret: 'third' } });
     expect((await data('data/k')).data).toEqual({ secret: 'third' });
+  });
+
+  it('metadata writes, undelete and delete/ after a destroy never bring the copy back', async () => {
+    const { call, data, storage } = mountV2();
+    await call('write', 'data/k', { data: { secret: 'destroyed-planted-value' } });
+    await call('write', 'destroy/k', { versions: [1] });
+    await call('write', 'metadata/k', { custom_metadata: { owner: 'ops' } });
+    await call('patch', 'metadata/k', { max_versions: 5 });
+    await call('write', 'undelete/k', { versions: [1] });
+    await call('write', 'delete/k', { versions: [1] });
+    expect(storage.getJSON<KeyMetadata>(metadataStorageKey('k'))?.latest).toBeUndefined();
+    const stored = storage.listRecursive('').map((key) => Buffer.from(storage.get(key) as Uint8Array).toString('utf8'));
+    expect(stored.join('\n')).not.toContain('destroyed-planted-value');
+    expect((await rejection(call('read', 'data/k'))).statusCode).toBe(404);
+    expect((await data('metadata/k')).custom_metadata).toEqual({ owner: 'ops' });
+  });
+
+  it('drops, on the next metadata write, a copy an older build left of a destroyed version', async () => {
+    const { call, storage } = mountV2();
+    await call('write', 'data/k', { data: { secret: 'left-behind' } });
+    const meta = storage.getJSON<KeyMetadata>(metadataStorageKey('k')) as KeyMetadata;
+    // What a build without the copy's rules would store: version 1 destroyed, its copy kept.
+    (meta.versions['1'] as KeyMetadata['versions'][string]).destroyed = true;
+    storage.delete(versionStorageKey('k', 1));
+    storage.putJSON(metadataStorageKey('k'), meta);
+    expect((await rejection(call('read', 'data/k'))).statusCode).toBe(404);
+    await call('write', 'metadata/k', { custom_metadata: { touched: 'yes' } });
+    expect(storage.getJSON<KeyMetadata>(metadataStorageKey('k'))?.latest).toBeUndefined();
+  });
+
+  it('deleting the metadata and writing the key again starts without the old copy', async () => {
+    const { call, data, storage } = mountV2();
+    await call('write', 'data/k', { data: { secret: 'first-life' } });
+    await call('delete', 'metadata/k');
+    await call('write', 'data/k', { data: { secret: 'second-life' } });
+    expect((await data('data/k')).data).toEqual({ secret: 'second-life' });
+    expect(storage.getJSON<KeyMetadata>(metadataStorageKey('k'))?.latest).toEqual({ version: 1, data: { secret: 'second-life' } });
+    const stored = storage.listRecursive('').map((key) => Buffer.from(storage.get(key) as Uint8Array).toString('utf8'));
+    expect(stored.join('\n')).not.toContain('first-life');
+  });
+
+  it('keeps no copy of a version larger than LATEST_COPY_MAX_BYTES, so metadata stays small', async () => {
+    const { call, data, storage } = mountV2();
+    await call('write', 'data/k', { data: { small: 'v1' } });
+    const big = { blob: 'x'.repeat(LATEST_COPY_MAX_BYTES) };
+    await call('write', 'data/k', { data: big });
+    const meta = storage.getJSON<KeyMetadata>(metadataStorageKey('k')) as KeyMetadata;
+    expect(meta.latest).toBeUndefined();
+    expect(Buffer.from(storage.get(metadataStorageKey('k')) as Uint8Array).length).toBeLessThan(1024);
+    expect((await data('data/k')).data).toEqual(big);
+    expect((await data('data/k', { version: 1 })).data).toEqual({ small: 'v1' });
+    // A small version after it gets its copy again.
+    await call('write', 'data/k', { data: { small: 'v3' } });
+    expect(storage.getJSON<KeyMetadata>(metadataStorageKey('k'))?.latest).toEqual({ version: 3, data: { small: 'v3' } });
   });
 });
 

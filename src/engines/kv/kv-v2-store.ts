@@ -47,8 +47,9 @@ export interface KeyMetadata {
   customMetadata: Record<string, string> | null;
   /**
    * A copy of the current version's data, so that reading the latest version (the common read) opens one
-   * record instead of two. Absent in metadata written before it existed and once that version is destroyed;
-   * the version's own record stays the source for every other version.
+   * record instead of two. Only for data up to LATEST_COPY_MAX_BYTES (metadata operations open this record
+   * too); absent in metadata written before it existed and once that version is destroyed. The version's
+   * own record stays the source for every other version.
    */
   latest?: LatestVersionCopy;
 }
@@ -58,6 +59,12 @@ export interface LatestVersionCopy {
   version: number;
   data: Record<string, unknown>;
 }
+
+/**
+ * Largest version (serialised) whose data the metadata record also keeps. Secrets are mostly far smaller;
+ * a bigger one is read from its own record, so metadata reads and writes never carry megabytes.
+ */
+export const LATEST_COPY_MAX_BYTES = 8 * 1024;
 
 /** The stored body of one version. */
 export interface VersionRecord {
@@ -129,8 +136,13 @@ export function destroyVersionData(storage: StorageView, meta: KeyMetadata, n: n
   if (meta.latest !== undefined && meta.latest.version === n) delete meta.latest;
 }
 
-/** Persists a key's metadata. */
+/**
+ * Persists a key's metadata. A copy of anything but the live current version (a destroyed one, or one an
+ * older build left behind) is dropped here, so a destroyed version's data can never be written back.
+ */
 export function writeMetadata(storage: StorageView, meta: KeyMetadata): void {
+  const copied = meta.latest === undefined ? undefined : meta.versions[String(meta.latest.version)];
+  if (meta.latest !== undefined && (meta.latest.version !== meta.currentVersion || copied === undefined || copied.destroyed)) delete meta.latest;
   storage.putJSON(metadataStorageKey(meta.key), meta);
 }
 
@@ -216,8 +228,9 @@ export function versionView(meta: KeyMetadata, version: number, vm: VersionMetad
   };
 }
 
-/** Refuses a version record larger than Vault's storage would accept, before anything is written. */
-export function checkSecretSize(record: VersionRecord): void {
+/** Refuses a version record larger than Vault's storage would accept, before anything is written; returns its size in bytes. */
+export function checkSecretSize(record: VersionRecord): number {
   const bytes = Buffer.byteLength(JSON.stringify(record), 'utf8');
   if (bytes > MAX_SECRET_BYTES) throw new BadRequestError(`invalid value for field "data": secret is ${bytes} bytes, at most ${MAX_SECRET_BYTES} are allowed`);
+  return bytes;
 }

@@ -10,6 +10,7 @@ import { metadataPath } from './kv-v2-metadata';
 import { mergePatch, isJsonObject } from './merge-patch';
 import {
   DELETE_VERSION_AFTER_DISABLED_SECONDS,
+  LATEST_COPY_MAX_BYTES,
   addVersion,
   checkAndSet,
   checkSecretSize,
@@ -158,11 +159,12 @@ function dataPath(clock: Clock): PathDefinition<DataFields> {
   const storeNewVersion = (req: BackendRequest<DataFields>, meta: KeyMetadata, data: Record<string, unknown>, nowMs: number): BackendResponse => {
     const config = readConfig(req.storage);
     const record: VersionRecord = { data, createdMs: nowMs };
-    checkSecretSize(record);
+    const recordBytes = checkSecretSize(record);
     const deletionMs = scheduledDeletionMs(nowMs, config, meta);
     const { version, prunedVersions } = addVersion(meta, nowMs, deletionMs, config);
     req.storage.putJSON(versionStorageKey(meta.key, meta.currentVersion), record);
-    meta.latest = { version: meta.currentVersion, data };
+    if (recordBytes <= LATEST_COPY_MAX_BYTES) meta.latest = { version: meta.currentVersion, data };
+    else delete meta.latest;
     writeMetadata(req.storage, meta);
     for (const n of prunedVersions) req.storage.delete(versionStorageKey(meta.key, n));
     return { data: { ...versionView(meta, meta.currentVersion, version) } };
