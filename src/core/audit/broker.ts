@@ -137,7 +137,7 @@ export class AuditBroker {
         this.deps.logger.error({ auditPath: device.config.path, err: describeError(err) }, 'audit device could not be opened; retrying on each entry');
       }
     }
-    this.scope = new Set(this.devices.keys());
+    this.refreshScope();
   }
 
   /** Closes every device and zeroes every key (on seal). */
@@ -145,7 +145,7 @@ export class AuditBroker {
     this.flush();
     for (const device of this.devices.values()) this.release(device);
     this.devices.clear();
-    this.scope = new Set();
+    this.refreshScope();
   }
 
   /** Whether any device is enabled (the pipeline can skip building audit input when false). */
@@ -178,7 +178,7 @@ export class AuditBroker {
       throw err;
     }
     this.devices.set(path, device);
-    this.scope = new Set(this.devices.keys());
+    this.refreshScope();
   }
 
   /** Disables a device; a path with no device is not an error (as in Vault). Its key is destroyed. */
@@ -194,7 +194,7 @@ export class AuditBroker {
       // Lines already taken for this device are written before its file closes.
       this.flush();
       this.devices.delete(path);
-      this.scope = new Set(this.devices.keys());
+      this.refreshScope();
       this.release(device);
     }
   }
@@ -270,6 +270,11 @@ export class AuditBroker {
         this.deps.logger.error({ auditPath: device.config.path, err: describeError(err) }, 'audit device could not be reopened');
       }
     }
+  }
+
+  /** Rebuilds the shared scope snapshot after the device table changed. */
+  private refreshScope(): void {
+    this.scope = new Set(this.devices.keys());
   }
 
   /** Formats the entry for each device in scope and queues it for the next group commit. */
