@@ -163,8 +163,8 @@ function dataPath(clock: Clock): PathDefinition<DataFields> {
     const deletionMs = scheduledDeletionMs(nowMs, config, meta);
     const { version, prunedVersions } = addVersion(meta, nowMs, deletionMs, config);
     req.storage.putJSON(versionStorageKey(meta.key, meta.currentVersion), record);
+    // writeMetadata drops the previous version's copy; a version too big for one gets none.
     if (recordBytes <= LATEST_COPY_MAX_BYTES) meta.latest = { version: meta.currentVersion, data };
-    else delete meta.latest;
     writeMetadata(req.storage, meta);
     for (const n of prunedVersions) req.storage.delete(versionStorageKey(meta.key, n));
     return { data: { ...versionView(meta, meta.currentVersion, version) } };
