@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { withTempDir } from './cleanup';
 import { measureInRounds, medianRatio, medianServerLoad, runServerLoad, type ServerLoadResult } from './load';
-import { type ChildServer, freePort, startLeasehold, startNodeServer, stopChild, withServer } from './processes';
+import { type ChildServer, compileBenchScript, freePort, startLeasehold, startNodeServer, stopChild, withServer } from './processes';
 import { type Scenario, kvReadLoad } from './scenario';
 import { formatRatio, loadRow, type ResultRow } from './table';
 import { setUpKvReader } from './vault-api';
@@ -19,14 +19,14 @@ interface Target {
   token: string;
 }
 
-/** The reference servers (scripts/bench/reference-server.ts): one token lookup, one SQLite read, one AEAD decrypt. */
+/** The reference servers (scripts/bench/reference-server.ts, compiled): one token lookup, one SQLite read, one AEAD decrypt. */
 const REFERENCES = [
   { kind: 'express', label: 'reference: one Express 5 route' },
   { kind: 'http', label: 'reference: bare node:http' },
 ] as const;
 
 function startReference(kind: 'http' | 'express', token: string): Promise<ChildServer> {
-  return freePort().then((port) => startNodeServer('scripts/bench/reference-server.ts', [kind, String(port)], port, { BENCH_REF_TOKEN: token }));
+  return freePort().then((port) => startNodeServer(compileBenchScript('scripts/bench/reference-server.ts'), [kind, String(port)], port, { BENCH_REF_TOKEN: token }));
 }
 
 export const kvScenario: Scenario = {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { withTempDir } from './cleanup';
-import { buildLeasehold, rssMiB, startLeasehold, withServer } from './processes';
+import { rssMiB, startLeasehold, withServer } from './processes';
 import type { Scenario } from './scenario';
 import { formatMs, median, type ResultRow } from './table';
 import { call, initAndUnseal, ok, unseal } from './vault-api';
@@ -77,8 +77,7 @@ interface StartupSample {
 }
 
 async function measureStartup(dataDir: string, unsealKey: string): Promise<StartupSample> {
-  // Compiled, as `npm start` and the Docker image run it: start-up without tsx compiling the sources on the fly.
-  return withServer(startLeasehold(['--data', dataDir], { compiled: true }), async (server) => {
+  return withServer(startLeasehold(['--data', dataDir]), async (server) => {
     const unsealStartedAt = performance.now();
     await unseal(server.url, unsealKey);
     const unsealMs = performance.now() - unsealStartedAt;
@@ -113,7 +112,6 @@ export const startupScenario: Scenario = {
   run: (context) =>
     withTempDir('startup', async (dataDir) => {
       const { startupLeaseCounts, startupRuns } = context.settings;
-      buildLeasehold();
       const { unsealKey, rootToken, mount } = await buildDataDir(dataDir);
       const dbFile = path.join(dataDir, 'leasehold.db');
       const rows: ResultRow[] = [];
