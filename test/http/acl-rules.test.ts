@@ -139,6 +139,29 @@ describe('precedence and unions', () => {
   });
 });
 
+describe('policy changes and tokens already in use', () => {
+  it('a token in use gets the new rules on its next request after its policy is rewritten, deleted or re-created', async () => {
+    const { app, root, writePolicy, tokenWith, seed, read } = await setup();
+    await seed('a', 'b');
+    await writePolicy('changing', 'path "secret/data/a" { capabilities = ["read"] }');
+    const as = await tokenWith(['changing']);
+    // Several requests first, so the token and its compiled ACL are cached.
+    for (let i = 0; i < 3; i++) expect(await read(as, 'a')).toBe(200);
+    expect(await read(as, 'b')).toBe(403);
+
+    await writePolicy('changing', 'path "secret/data/b" { capabilities = ["read"] }');
+    expect(await read(as, 'a')).toBe(403);
+    expect(await read(as, 'b')).toBe(200);
+
+    expect((await request(app).delete('/v1/sys/policies/acl/changing').set(root)).status).toBe(204);
+    expect(await read(as, 'b')).toBe(403);
+
+    await writePolicy('changing', 'path "secret/data/a" { capabilities = ["read"] }');
+    expect(await read(as, 'a')).toBe(200);
+    expect(await read(as, 'b')).toBe(403);
+  });
+});
+
 describe('parameter constraints on a KV v1 write', () => {
   async function withKv1() {
     const v = await setup();

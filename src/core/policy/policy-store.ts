@@ -99,6 +99,12 @@ interface StoredPolicy {
 export class PolicyStore {
   private readonly compiled = new Map<string, Policy>();
   private readonly aclCache = new Map<string, Acl>();
+  /**
+   * The same ACLs by the identity of the names array a caller passes: a cached token passes its own
+   * array on every request, so the common lookup skips building the sorted key. Replaced whenever
+   * `aclCache` is cleared. Callers must not mutate an array after passing it (token records never do).
+   */
+  private aclByNames = new WeakMap<readonly string[], Acl>();
   private static readonly ROOT_ACL = new Acl([], true);
   /** Built in and immutable: what a response-wrapping token may do (unwrap, look up, rewrap itself). */
   private static readonly WRAPPING_POLICY = parsePolicy(RESPONSE_WRAPPING_POLICY_NAME, RESPONSE_WRAPPING_POLICY);
@@ -108,7 +114,7 @@ export class PolicyStore {
   /** Ensures the default policy exists (on unseal) and clears caches. */
   load(): void {
     this.compiled.clear();
-    this.aclCache.clear();
+    this.clearAcls();
     if (!this.storage().get('default')) this.storage().putJSON('default', { name: 'default', raw: DEFAULT_POLICY } satisfies StoredPolicy);
   }
 
@@ -137,7 +143,7 @@ export class PolicyStore {
     const policy = parsePolicy(normalised, raw);
     this.storage().putJSON(normalised, { name: normalised, raw } satisfies StoredPolicy);
     this.compiled.set(normalised, policy);
-    this.aclCache.clear();
+    this.clearAcls();
   }
 
   delete(name: string): void {
@@ -147,11 +153,19 @@ export class PolicyStore {
     if (normalised === RESPONSE_WRAPPING_POLICY_NAME) throw new BadRequestError(`cannot delete "${RESPONSE_WRAPPING_POLICY_NAME}" policy`);
     this.storage().delete(normalised);
     this.compiled.delete(normalised);
-    this.aclCache.clear();
+    this.clearAcls();
   }
 
   /** The ACL for a set of policy names, compiled once and cached until a policy changes. Unknown names are ignored. */
-  acl(policyNames: string[]): Acl {
+  acl(policyNames: readonly string[]): Acl {
+    const known = this.aclByNames.get(policyNames);
+    if (known) return known;
+    const acl = this.aclFor(policyNames);
+    this.aclByNames.set(policyNames, acl);
+    return acl;
+  }
+
+  private aclFor(policyNames: readonly string[]): Acl {
     if (policyNames.includes('root')) return PolicyStore.ROOT_ACL;
     const key = [...policyNames].sort().join('\n');
     const cached = this.aclCache.get(key);
@@ -160,5 +174,10 @@ export class PolicyStore {
     const acl = new Acl(policies);
     this.aclCache.set(key, acl);
     return acl;
+  }
+
+  private clearAcls(): void {
+    this.aclCache.clear();
+    this.aclByNames = new WeakMap();
   }
 }
