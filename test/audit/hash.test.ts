@@ -65,6 +65,18 @@ describe('audit hashing', () => {
     expect(computed).toBe(3);
   });
 
+  it("hashes the empty string under each hasher's own key, every time it is asked", () => {
+    const other = new Uint8Array(32).fill(8);
+    const a = new AuditHasher(new Uint8Array(key), { logRaw: false, hmacAccessor: true });
+    const b = new AuditHasher(new Uint8Array(other), { logRaw: false, hmacAccessor: true });
+    for (let i = 0; i < 2; i++) {
+      expect(a.hmac('')).toBe(expected(''));
+      expect(b.hmac('')).toBe(hmacSha256(other, ''));
+    }
+    expect(a.hmac('')).not.toBe(b.hmac(''));
+    expect(a.data({ deletion_time: '', note: 'x' })).toEqual({ deletion_time: expected(''), note: expected('x') });
+  });
+
   it('zeroes its key on destroy', () => {
     const bytes = new Uint8Array(32).fill(9);
     new AuditHasher(bytes, { logRaw: false, hmacAccessor: true }).destroy();

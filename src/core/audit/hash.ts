@@ -90,12 +90,17 @@ export class AuditHasher {
   /** Hashes one string under this device's key (also what sys/audit-hash answers). */
   readonly hmac: StringHasher;
   private memo = new WeakMap<object, unknown>();
+  /**
+   * The empty string's HMAC: the same for every entry under this key, and frequent (KV v2's
+   * `deletion_time` of every live version). It reveals nothing a log line does not already show.
+   */
+  private emptyHmac: string | undefined;
 
   constructor(
     private readonly key: Uint8Array,
     readonly options: HashingOptions,
   ) {
-    this.hmac = (value) => hmacSha256(this.key, value);
+    this.hmac = (value) => (value === '' ? (this.emptyHmac ??= hmacSha256(this.key, '')) : hmacSha256(this.key, value));
   }
 
   /** A client token or wrapping token: always hashed unless `log_raw`. Empty stays absent. */
@@ -132,5 +137,6 @@ export class AuditHasher {
   destroy(): void {
     this.key.fill(0);
     this.memo = new WeakMap();
+    this.emptyHmac = undefined;
   }
 }
