@@ -48,16 +48,14 @@ function tokenFrom(req: Request): string | undefined {
   return undefined;
 }
 
+/** Writes the whole response: status and headers in one writeHead (no per-header setHeader calls), then the JSON body. */
 function send(res: Response, statusCode: number, body: unknown, head: boolean): void {
-  res.status(statusCode);
-  res.setHeader('Cache-Control', 'no-store');
   if (body === undefined || statusCode === 204) {
-    res.end();
+    res.writeHead(statusCode, { 'Cache-Control': 'no-store' }).end();
     return;
   }
   const text = JSON.stringify(body);
-  res.setHeader('Content-Type', 'application/json');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.writeHead(statusCode, { 'Cache-Control': 'no-store', 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(head ? undefined : text);
 }
 
