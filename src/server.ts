@@ -6,6 +6,7 @@ import type { BackendRegistry } from './core/mounts';
 import { Vault } from './core/vault';
 import { builtinRegistry } from './engines/registry';
 import { createApp } from './http/app';
+import { messageClassesFor } from './http/message-classes';
 import { createVaultHttpServer } from './http/list-method';
 import { createLogger, type Logger } from './logger';
 import { openDatabase } from './storage/database';
@@ -78,7 +79,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   const app = createApp({ vault, logger });
-  const server = createVaultHttpServer(app);
+  const server = createVaultHttpServer(app, messageClassesFor(app));
   const { host, port } = parseListen(options.listen ?? '127.0.0.1:8200');
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

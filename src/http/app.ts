@@ -103,3 +103,4 @@ export function createApp(options: AppOptions): express.Express {
   });
   return app;
 }
+

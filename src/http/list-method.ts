@@ -1,6 +1,6 @@
 // Lets Node's HTTP server accept Vault's `LIST` method by rewriting request heads on the wire before llhttp parses them.
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
 
 /**
@@ -371,12 +371,13 @@ function admitListMarker(req: IncomingMessage, markerValue: string): void {
  * parser rejects with a bare 400 before any handler runs; this server accepts it, on keep-alive and
  * pipelined connections too, and hands it to `handler` as GET with `LIST_HEADER` set.
  * Sockets stay the real `net.Socket`s (addresses, timeouts, close/closeAllConnections are Node's own).
+ * `options` go to `http.createServer` (the request and response classes, see `messageClassesFor`).
  * Note: a 'checkContinue' or 'checkExpectation' listener added later bypasses the marker check.
  */
-export function createVaultHttpServer(handler: RequestListener): Server {
+export function createVaultHttpServer(handler: RequestListener, options: ServerOptions = {}): Server {
   const markerValue = randomBytes(16).toString('hex');
   const markerLine = `${LIST_HEADER}: ${markerValue}\r\n`;
-  const server = createServer((req, res) => {
+  const server = createServer(options, (req, res) => {
     admitListMarker(req, markerValue);
     handler(req, res);
   });

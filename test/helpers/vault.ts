@@ -5,7 +5,9 @@ import type { ExpirationConfig } from '../../src/core/expiration';
 import type { BackendRegistry } from '../../src/core/mounts';
 import { Vault } from '../../src/core/vault';
 import { builtinRegistry } from '../../src/engines/registry';
+import type { Express } from 'express';
 import { createApp } from '../../src/http/app';
+import { messageClassesFor } from '../../src/http/message-classes';
 import { createVaultHttpServer } from '../../src/http/list-method';
 import { createLogger } from '../../src/logger';
 import { openDatabase } from '../../src/storage/database';
@@ -45,8 +47,8 @@ export async function unsealedVault(options: VaultOptions = {}) {
 }
 
 /** Listens on 127.0.0.1 with the LIST-capable server; returns the base URL and a closer. */
-export async function listen(app: Parameters<typeof createVaultHttpServer>[0]): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
-  const server = createVaultHttpServer(app);
+export async function listen(app: Express): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
+  const server = createVaultHttpServer(app, messageClassesFor(app));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.address() as AddressInfo;
   return {
