@@ -23,9 +23,10 @@ interface Target {
 const REFERENCES = [
   { kind: 'express', label: 'reference: one Express 5 route' },
   { kind: 'http', label: 'reference: bare node:http' },
+  { kind: 'express-default', label: 'reference: Express route, default hosting' },
 ] as const;
 
-function startReference(kind: 'http' | 'express', token: string): Promise<ChildServer> {
+function startReference(kind: (typeof REFERENCES)[number]['kind'], token: string): Promise<ChildServer> {
   return freePort().then((port) => startNodeServer(compileBenchScript('scripts/bench/reference-server.ts'), [kind, String(port)], port, { BENCH_REF_TOKEN: token }));
 }
 

@@ -109,7 +109,7 @@ export function buildLeasehold(): void {
   built = true;
 }
 
-/** Where bench scripts that run as servers are compiled to: inside node_modules, so their imports resolve as from scripts/. */
+/** Where bench scripts that run as servers are compiled to (with what they import from src/): inside node_modules, so their imports resolve as from the repository. */
 const SCRIPT_BUILD_DIR = path.join(ROOT, 'node_modules', '.cache', 'leasehold-bench');
 const compiledScripts = new Map<string, string>();
 
@@ -121,10 +121,9 @@ const compiledScripts = new Map<string, string>();
 export function compileBenchScript(script: string): string {
   const known = compiledScripts.get(script);
   if (known) return known;
-  const scriptsDir = path.join(ROOT, 'scripts');
   const options = ['--target', 'ES2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--esModuleInterop', '--skipLibCheck', '--types', 'node'];
-  execFileSync(process.execPath, [TSC, ...options, '--rootDir', scriptsDir, '--outDir', SCRIPT_BUILD_DIR, path.join(ROOT, script)], { cwd: ROOT, stdio: 'inherit' });
-  const compiled = path.relative(ROOT, path.join(SCRIPT_BUILD_DIR, path.relative(scriptsDir, path.join(ROOT, script)).replace(/\.ts$/, '.js')));
+  execFileSync(process.execPath, [TSC, ...options, '--rootDir', ROOT, '--outDir', SCRIPT_BUILD_DIR, path.join(ROOT, script)], { cwd: ROOT, stdio: 'inherit' });
+  const compiled = path.relative(ROOT, path.join(SCRIPT_BUILD_DIR, script.replace(/\.ts$/, '.js')));
   compiledScripts.set(script, compiled);
   return compiled;
 }

@@ -1,16 +1,19 @@
-// `reference-server.ts http|express PORT`: Leasehold's KV read path at its barest, a ceiling for scenario `reference` to compare with.
+// `reference-server.ts http|express|express-default PORT`: Leasehold's KV read path at its barest, a ceiling for scenario `kv` to compare with.
+// `express` hosts its app as Leasehold does (req/res built on the app's prototypes, see src/http/message-classes.ts);
+// `express-default` as `http.createServer(app)` does, where Express re-prototypes every request.
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import Database from 'better-sqlite3';
 import express from 'express';
+import { messageClassesFor } from '../../src/http/message-classes';
 import { BENCH_SECRET } from './vault-api';
 
 // Per request: HMAC of the token + SELECT by hash, SELECT of the secret row, one AEAD decrypt, a Vault-shaped JSON answer.
 const [kind, portArg] = process.argv.slice(2);
 const token = process.env.BENCH_REF_TOKEN;
-if ((kind !== 'http' && kind !== 'express') || !portArg || !token) {
-  console.error('usage: BENCH_REF_TOKEN=... reference-server.ts http|express PORT');
+if ((kind !== 'http' && kind !== 'express' && kind !== 'express-default') || !portArg || !token) {
+  console.error('usage: BENCH_REF_TOKEN=... reference-server.ts http|express|express-default PORT');
   process.exit(2);
 }
 
@@ -77,7 +80,7 @@ if (kind === 'http') {
     const parts = req.params.secretPath as unknown as string[] | string;
     send(res, readSecret(req.headers['x-vault-token'], Array.isArray(parts) ? parts.join('/') : parts));
   });
-  server = http.createServer(app);
+  server = kind === 'express' ? http.createServer(messageClassesFor(app), app) : http.createServer(app);
 }
 server.listen(Number(portArg), '127.0.0.1');
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
