@@ -5,7 +5,7 @@ import { BadRequestError, NotFoundError, PermissionDeniedError, SealedError } fr
 import type { SqliteDatabase } from '../storage/database';
 import type { Logger } from '../logger';
 import type { Clock } from '../util/clock';
-import { AuditBroker } from './audit/broker';
+import { type AuditAuthInput, AuditBroker, type AuditRequestInput } from './audit/broker';
 import { Barrier } from './barrier';
 import { BarrierStorage } from './barrier-storage';
 import { addressInCidrs } from './cidr';
@@ -87,6 +87,7 @@ export class Vault {
   readonly clusterId = randomUUID();
   readonly version: string;
   private readonly systemPaths: CompiledPath[];
+  private readonly auditAuthByToken = new WeakMap<TokenRecord, AuditAuthInput>();
   private readonly system: Backend;
 
   constructor(readonly deps: VaultDeps) {
@@ -282,18 +283,22 @@ export class Vault {
 
     let token: TokenRecord | undefined;
     let identity: RequestIdentity | undefined;
-    // Built only when an audit device will read it (not on the hot path without audit), then reused
-    // for the request and the response so each device hashes the request part once.
-    let auditBaseMemo: ReturnType<Vault['auditBase']> | undefined;
-    const auditBase = () => (auditBaseMemo ??= this.auditBase(request, path, mount, token));
     let operation: Operation = request.operation === 'write' ? 'update' : request.operation;
     let auditScope: ReadonlySet<string> | undefined;
+    // The request entry's input, built only when an audit device will read it (not on the hot path
+    // without audit); the response entry repeats it, so each device hashes the request part once.
+    let auditRequest: AuditRequestInput | undefined;
     let requestLogged = false;
     const logRequest = async (error?: string) => {
       if (!audited) return;
       requestLogged = true;
       // With no device now, the response is owed to none (not even one this request enables).
-      auditScope = this.audit.hasDevices() ? await this.audit.logRequest({ ...auditBase(), operation, ...(error ? { error } : {}) }) : NO_AUDIT_DEVICES;
+      if (!this.audit.hasDevices()) {
+        auditScope = NO_AUDIT_DEVICES;
+        return;
+      }
+      auditRequest = this.auditRequestInput(request, path, mount, token, operation, error);
+      auditScope = await this.audit.logRequest(auditRequest);
     };
 
     try {
@@ -315,7 +320,6 @@ export class Vault {
           owner: token.entry.owner,
           isRoot: token.entry.policies.includes('root'),
         };
-        auditBaseMemo = undefined;
       }
       const acl = identity ? this.policies.acl(identity.policies) : undefined;
 
@@ -361,43 +365,60 @@ export class Vault {
         // (after any lease it created is registered, so the lease goes with it).
         if (exhausted && token) this.tokens.revokeTree(token.entry.accessor);
       }
-      if (audited && auditScope !== undefined && auditScope.size > 0) {
-        await this.audit.logResponse({ ...auditBase(), operation, response: this.auditResponse(result, mount) }, auditScope);
+      if (auditRequest && auditScope !== undefined && auditScope.size > 0) {
+        await this.audit.logResponse({ ...auditRequest, operation, error: undefined, response: this.auditResponse(result, mount) }, auditScope);
       }
       return result;
     } catch (error) {
-      if (requestLogged && auditScope !== undefined && auditScope.size > 0 && !(error instanceof Error && error.name === 'AuditFailureError')) {
-        await this.audit.logResponse({ ...auditBase(), operation, error: error instanceof Error ? error.message : 'internal error' }, auditScope);
+      if (requestLogged && auditRequest && auditScope !== undefined && auditScope.size > 0 && !(error instanceof Error && error.name === 'AuditFailureError')) {
+        await this.audit.logResponse({ ...auditRequest, operation, error: error instanceof Error ? error.message : 'internal error' }, auditScope);
       }
       throw error;
     }
   }
 
-  /** The request half of an audit entry; `token` absent for unauthenticated requests (its hash is still logged if one was sent). */
-  private auditBase(request: VaultRequest & { requestId: string }, path: string, mount: LiveMount | undefined, token: TokenRecord | undefined) {
+  /** The request entry's audit input; `token` absent for unauthenticated requests (its hash is still logged if one was sent). */
+  private auditRequestInput(
+    request: VaultRequest & { requestId: string },
+    path: string,
+    mount: LiveMount | undefined,
+    token: TokenRecord | undefined,
+    operation: Operation,
+    error: string | undefined,
+  ): AuditRequestInput {
     return {
       requestId: request.requestId,
+      operation,
       path,
       mountType: mount?.entry.type ?? '',
       mountAccessor: mount?.entry.accessor ?? '',
       clientToken: request.token,
       clientTokenAccessor: token?.entry.accessor,
       callerRecord: token,
-      auth: token
-        ? {
-            displayName: token.entry.displayName,
-            policies: token.entry.policies,
-            metadata: token.entry.meta,
-            accessor: token.entry.accessor,
-            tokenType: 'service',
-            tokenTtlSeconds: token.entry.ttlSeconds,
-            tokenIssueTime: token.entry.createdAtMs,
-          }
-        : undefined,
+      auth: token ? this.auditAuth(token) : undefined,
       data: request.data,
       remoteAddress: request.clientAddress,
       remotePort: request.clientPort,
+      error,
     };
+  }
+
+  /** A token's audit auth block input, built once per cached token record (it depends on the record alone). */
+  private auditAuth(token: TokenRecord): AuditAuthInput {
+    let auth = this.auditAuthByToken.get(token);
+    if (!auth) {
+      auth = {
+        displayName: token.entry.displayName,
+        policies: token.entry.policies,
+        metadata: token.entry.meta,
+        accessor: token.entry.accessor,
+        tokenType: 'service',
+        tokenTtlSeconds: token.entry.ttlSeconds,
+        tokenIssueTime: token.entry.createdAtMs,
+      };
+      this.auditAuthByToken.set(token, auth);
+    }
+    return auth;
   }
 
   private incoming(request: VaultRequest, requestId: string, path: string, relativePath: string, mountPath: string, mount: LiveMount | undefined) {
