@@ -1,16 +1,13 @@
 // Scenario `sweep`: in-process, 100k due leases revoked by expiration.sweep() while the same process serves KV reads over HTTP.
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Vault } from '../../src/core/vault';
-import { builtinRegistry } from '../../src/engines/registry';
-import { createApp } from '../../src/http/app';
-import { createVaultHttpServer } from '../../src/http/list-method';
-import { createLogger } from '../../src/logger';
-import { openDatabase, type SqliteDatabase } from '../../src/storage/database';
-import { ManualClock } from '../../src/util/clock';
+import type { Vault } from '../../src/core/vault';
+import type { SqliteDatabase } from '../../src/storage/database';
+import type { ManualClock } from '../../src/util/clock';
 import { withTempDir } from './cleanup';
 import { INSTANT_SECRET_TYPE, instantRevokeEngine } from './instant-engine';
 import { runLoad } from './load';
+import { buildLeasehold, ROOT } from './processes';
 import { type Scenario, kvReadLoad } from './scenario';
 import { formatMs, formatRatio, loadRow } from './table';
 import { ok, setUpKvReader } from './vault-api';
@@ -51,6 +48,25 @@ async function issueLeases(vault: Vault, db: SqliteDatabase, clock: ManualClock,
   }
 }
 
+/**
+ * The modules the in-process server is built from, compiled (dist/), as production runs them and as
+ * the other scenarios start the server, rather than through the bench's own tsx transform.
+ */
+function compiledModules() {
+  buildLeasehold();
+  const load = <T>(module: string): T => require(path.join(ROOT, 'dist', module)) as T;
+  return {
+    Vault: load<typeof import('../../src/core/vault')>('core/vault.js').Vault,
+    builtinRegistry: load<typeof import('../../src/engines/registry')>('engines/registry.js').builtinRegistry,
+    createApp: load<typeof import('../../src/http/app')>('http/app.js').createApp,
+    messageClassesFor: load<typeof import('../../src/http/message-classes')>('http/message-classes.js').messageClassesFor,
+    createVaultHttpServer: load<typeof import('../../src/http/list-method')>('http/list-method.js').createVaultHttpServer,
+    createLogger: load<typeof import('../../src/logger')>('logger.js').createLogger,
+    openDatabase: load<typeof import('../../src/storage/database')>('storage/database.js').openDatabase,
+    ManualClock: load<typeof import('../../src/util/clock')>('util/clock.js').ManualClock,
+  };
+}
+
 /** Calls sweep() back to back (no scheduler tick in between) until no lease is left unrevoked. */
 async function sweepUntilDone(vault: Vault): Promise<{ seconds: number; calls: number; left: number }> {
   const startedAt = performance.now();
@@ -70,12 +86,14 @@ export const sweepScenario: Scenario = {
   run: (context) =>
     withTempDir('sweep', async (dir) => {
       const { settings } = context;
+      const { Vault, builtinRegistry, createApp, messageClassesFor, createVaultHttpServer, createLogger, openDatabase, ManualClock } = compiledModules();
       const logger = createLogger({ level: 'silent' });
       const clock = new ManualClock(Date.now());
       const db = openDatabase(path.join(dir, 'leasehold.db'));
       // No scheduler: the bench drives the sweeps itself and times them.
       const vault = new Vault({ db, clock, logger, registry: { ...builtinRegistry(), instant: instantRevokeEngine }, scheduler: false });
-      const server = createVaultHttpServer(createApp({ vault, logger }));
+      const app = createApp({ vault, logger });
+      const server = createVaultHttpServer(app, messageClassesFor(app));
       try {
         await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
         const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
