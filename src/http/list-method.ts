@@ -371,10 +371,11 @@ function admitListMarker(req: IncomingMessage, markerValue: string): void {
  * parser rejects with a bare 400 before any handler runs; this server accepts it, on keep-alive and
  * pipelined connections too, and hands it to `handler` as GET with `LIST_HEADER` set.
  * Sockets stay the real `net.Socket`s (addresses, timeouts, close/closeAllConnections are Node's own).
- * `options` go to `http.createServer` (the request and response classes, see `messageClassesFor`).
+ * `options` are only the request and response classes (see `messageClassesFor`): parser options such
+ * as `insecureHTTPParser` or a larger `maxHeaderSize` would break the shim's match with Node's framing.
  * Note: a 'checkContinue' or 'checkExpectation' listener added later bypasses the marker check.
  */
-export function createVaultHttpServer(handler: RequestListener, options: ServerOptions = {}): Server {
+export function createVaultHttpServer(handler: RequestListener, options: Pick<ServerOptions, 'IncomingMessage' | 'ServerResponse'> = {}): Server {
   const markerValue = randomBytes(16).toString('hex');
   const markerLine = `${LIST_HEADER}: ${markerValue}\r\n`;
   const server = createServer(options, (req, res) => {

@@ -21,6 +21,8 @@ const messageClasses = new WeakMap<express.Express, MessageClasses>();
  * the swap. Here the classes' prototypes inherit from `app.request` / `app.response`, and become
  * them: Express then finds each request already on its prototype, and its call changes nothing.
  * Everything Express adds to req and res stays reachable through the same chain.
+ * The reassignment is permanent: do not mount such an app as a sub-app afterwards (Express would
+ * re-parent `app.request`, and `req.app` would no longer be the app).
  */
 export function messageClassesFor(app: express.Express): MessageClasses {
   const known = messageClasses.get(app);
