@@ -43,8 +43,6 @@ export interface VaultResponse {
   body?: unknown;
 }
 
-/** The audit scope of a request that arrived while no device was enabled. */
-const NO_AUDIT_DEVICES: ReadonlySet<string> = new Set();
 
 /** Paths whose client token may be the wrapping token itself. */
 const WRAPPING_TOKEN_PATHS = new Set(['sys/wrapping/unwrap', 'sys/wrapping/rewrap']);
@@ -284,19 +282,14 @@ export class Vault {
     let token: TokenRecord | undefined;
     let identity: RequestIdentity | undefined;
     let operation: Operation = request.operation === 'write' ? 'update' : request.operation;
-    let auditScope: ReadonlySet<string> | undefined;
     // The request entry's input, built only when an audit device will read it (not on the hot path
     // without audit); the response entry repeats it, so each device hashes the request part once.
     let auditRequest: AuditRequestInput | undefined;
-    let requestLogged = false;
+    // The devices that recorded the request entry: its response entry is owed to exactly those.
+    let auditScope: ReadonlySet<string> | undefined;
     const logRequest = async (error?: string) => {
-      if (!audited) return;
-      requestLogged = true;
       // With no device now, the response is owed to none (not even one this request enables).
-      if (!this.audit.hasDevices()) {
-        auditScope = NO_AUDIT_DEVICES;
-        return;
-      }
+      if (!audited || !this.audit.hasDevices()) return;
       auditRequest = this.auditRequestInput(request, path, mount, token, operation, error);
       auditScope = await this.audit.logRequest(auditRequest);
     };
@@ -365,12 +358,12 @@ export class Vault {
         // (after any lease it created is registered, so the lease goes with it).
         if (exhausted && token) this.tokens.revokeTree(token.entry.accessor);
       }
-      if (auditRequest && auditScope !== undefined && auditScope.size > 0) {
+      if (auditRequest && auditScope && auditScope.size > 0) {
         await this.audit.logResponse({ ...auditRequest, operation, error: undefined, response: this.auditResponse(result, mount) }, auditScope);
       }
       return result;
     } catch (error) {
-      if (requestLogged && auditRequest && auditScope !== undefined && auditScope.size > 0 && !(error instanceof Error && error.name === 'AuditFailureError')) {
+      if (auditRequest && auditScope && auditScope.size > 0 && !(error instanceof Error && error.name === 'AuditFailureError')) {
         await this.audit.logResponse({ ...auditRequest, operation, error: error instanceof Error ? error.message : 'internal error' }, auditScope);
       }
       throw error;
