@@ -58,14 +58,13 @@ export function cpuSeconds(pid: number | undefined): number | undefined {
 }
 
 /**
- * Spawns `node --import tsx <script> ...args` from the repository root (plain `node` for compiled
- * JavaScript) and waits until `url` answers any HTTP request (like test/helpers/process.ts).
+ * Spawns `node <script> ...args` (compiled JavaScript, see `startLeasehold` and `compileBenchScript`)
+ * from the repository root and waits until `url` answers any HTTP request (like test/helpers/process.ts).
  * Throws with the child's stderr if it dies.
  */
 export async function startNodeServer(script: string, args: string[], port: number, env: Record<string, string> = {}): Promise<ChildServer> {
   const startedAt = performance.now();
-  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const child = spawn(process.execPath, [...loader, path.join(ROOT, script), ...args], {
+  const child = spawn(process.execPath, [path.join(ROOT, script), ...args], {
     cwd: ROOT,
     env: { ...process.env, LEASEHOLD_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
