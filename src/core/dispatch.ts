@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { BadRequestError, NotFoundError, UnsupportedOperationError } from '../errors';
 import type { BackendRequest, BackendResponse, CompiledPath, Operation } from './framework';
 import { matchPath } from './framework';
+import { merged } from '../util/objects';
 
 /** The request as it arrives at a mount, before validation. */
 export interface IncomingRequest extends Omit<BackendRequest, 'fields' | 'operation'> {
@@ -69,7 +70,7 @@ export async function resolveRequest(
 
   const rawData = { ...incoming.rawData };
   const warnings: string[] = [];
-  let fields: Record<string, unknown> = { ...rawData, ...match.captures };
+  let fields: Record<string, unknown> = merged(rawData, match.captures);
   if (def.fields) {
     const shape = def.fields.shape;
     if (!def.acceptsAnyFields) {
@@ -80,10 +81,10 @@ export async function resolveRequest(
     for (const k of Object.keys(shape)) if (k in fields) known[k] = fields[k];
     const parsed = def.fields.safeParse(known);
     if (!parsed.success) throw new BadRequestError(describeZodError(parsed.error));
-    fields = { ...parsed.data, ...match.captures };
+    fields = merged(parsed.data as Record<string, unknown>, match.captures);
   }
 
-  const request: BackendRequest = { ...incoming, operation: 'read', fields, rawData };
+  const request: BackendRequest = merged(incoming, { operation: 'read' as Operation, fields, rawData });
   const effectiveData: Record<string, unknown> = {};
   for (const key of Object.keys(rawData)) effectiveData[key] = key in fields && !(key in match.captures) ? fields[key] : rawData[key];
   let operation: Operation;

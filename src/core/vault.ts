@@ -5,6 +5,7 @@ import { BadRequestError, NotFoundError, PermissionDeniedError, SealedError } fr
 import type { SqliteDatabase } from '../storage/database';
 import type { Logger } from '../logger';
 import type { Clock } from '../util/clock';
+import { merged } from '../util/objects';
 import { type AuditAuthInput, AuditBroker, type AuditRequestInput } from './audit/broker';
 import { Barrier } from './barrier';
 import { BarrierStorage } from './barrier-storage';
@@ -326,7 +327,7 @@ export class Vault {
 
       let resolved;
       try {
-        resolved = await resolveRequest(compiled, { ...this.incoming(request, requestId, path, relativePath, mountPath, mount), identity }, canonicalCaptures);
+        resolved = await resolveRequest(compiled, this.incoming(request, requestId, path, relativePath, mountPath, mount, identity), canonicalCaptures);
       } catch (error) {
         await logRequest(error instanceof Error ? error.message : 'invalid request');
         throw error;
@@ -359,12 +360,12 @@ export class Vault {
         if (exhausted && token) this.tokens.revokeTree(token.entry.accessor);
       }
       if (auditRequest && auditScope && auditScope.size > 0) {
-        await this.audit.logResponse({ ...auditRequest, operation, error: undefined, response: this.auditResponse(result, mount) }, auditScope);
+        await this.audit.logResponse(merged(auditRequest, { operation, error: undefined, response: this.auditResponse(result, mount) }), auditScope);
       }
       return result;
     } catch (error) {
       if (auditRequest && auditScope && auditScope.size > 0 && !(error instanceof Error && error.name === 'AuditFailureError')) {
-        await this.audit.logResponse({ ...auditRequest, operation, error: error instanceof Error ? error.message : 'internal error' }, auditScope);
+        await this.audit.logResponse(merged(auditRequest, { operation, error: error instanceof Error ? error.message : 'internal error' }), auditScope);
       }
       throw error;
     }
@@ -414,7 +415,7 @@ export class Vault {
     return auth;
   }
 
-  private incoming(request: VaultRequest, requestId: string, path: string, relativePath: string, mountPath: string, mount: LiveMount | undefined) {
+  private incoming(request: VaultRequest, requestId: string, path: string, relativePath: string, mountPath: string, mount: LiveMount | undefined, identity: RequestIdentity | undefined) {
     return {
       operation: request.operation,
       path: relativePath,
@@ -425,6 +426,7 @@ export class Vault {
       clientToken: request.token,
       mountLeaseTtl: mount ? effectiveLeaseTtl(mount.entry) : undefined,
       storage: mount?.storage ?? this.store.view(`unmounted/${path}`),
+      identity,
     };
   }
 

@@ -1,6 +1,7 @@
 // HMAC-SHA256 of audit values under a device's key, in Vault's `hmac-sha256:<hex>` form, and the
 // deep-copying walk that replaces every string in request and response data with its HMAC.
 import { createHmac } from 'node:crypto';
+import { setOwn } from '../../util/objects';
 
 /** Vault's identified-HMAC prefix: operators grep for it and compare against sys/audit-hash. */
 export const HMAC_PREFIX = 'hmac-sha256:';
@@ -66,12 +67,6 @@ function copyHashed(value: unknown, hash: StringHasher, hashStrings: boolean): u
       // Functions and symbols have no JSON form.
       return undefined;
   }
-}
-
-/** Assigns an own property even for the key `__proto__`, which plain assignment would treat as a prototype. */
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
 }
 
 /** How a device treats sensitive values: Vault's `log_raw` and `hmac_accessor` options. */
