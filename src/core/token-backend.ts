@@ -9,6 +9,7 @@ import type { Backend, BackendRequest, BackendResponse, PathDefinition, RequestI
 import { normalisePolicyNames } from './policy/policy-store';
 import type { StorageView } from './storage-view';
 import type { TokenEntry, TokenRecord, TokenStore } from './tokens';
+import { merged } from '../util/objects';
 
 /** System limits applied to tokens without their own. */
 export interface TokenLimits {
@@ -152,7 +153,7 @@ export function renewToken(tokens: TokenStore, record: TokenRecord, incrementSec
   if (roleMaxTtlSeconds && e.periodSeconds === 0) caps.push(e.createdAtMs + roleMaxTtlSeconds * 1000);
   for (const cap of caps) expireAtMs = Math.min(expireAtMs, cap);
   if (expireAtMs <= nowMs) throw new BadRequestError('token has reached its maximum TTL and cannot be renewed');
-  const entry: TokenEntry = { ...e, lastRenewedAtMs: nowMs };
+  const entry: TokenEntry = merged(e, { lastRenewedAtMs: nowMs });
   tokens.setExpiry(entry, expireAtMs);
   return { ...record, entry, expireAtMs };
 }
