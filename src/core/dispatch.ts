@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { BadRequestError, NotFoundError, UnsupportedOperationError } from '../errors';
 import type { BackendRequest, BackendResponse, CompiledPath, Operation } from './framework';
 import { matchPath } from './framework';
-import { merged } from '../util/objects';
+import { type Complete, merged } from '../util/objects';
 
 /** The request as it arrives at a mount, before validation. */
 export interface IncomingRequest extends Omit<BackendRequest, 'fields' | 'operation'> {
@@ -81,10 +81,23 @@ export async function resolveRequest(
     for (const k of Object.keys(shape)) if (k in fields) known[k] = fields[k];
     const parsed = def.fields.safeParse(known);
     if (!parsed.success) throw new BadRequestError(describeZodError(parsed.error));
-    fields = merged(parsed.data as Record<string, unknown>, match.captures);
+    fields = merged(parsed.data, match.captures);
   }
 
-  const request: BackendRequest = merged(incoming, { operation: 'read' as Operation, fields, rawData });
+  // Written out (see Complete): the one object every backend handler reads, so it keeps one hidden class.
+  const request: BackendRequest = {
+    operation: 'read',
+    path: incoming.path,
+    mountPath: incoming.mountPath,
+    fields,
+    rawData,
+    identity: incoming.identity,
+    clientAddress: incoming.clientAddress,
+    requestId: incoming.requestId,
+    mountLeaseTtl: incoming.mountLeaseTtl,
+    clientToken: incoming.clientToken,
+    storage: incoming.storage,
+  } satisfies Complete<BackendRequest>;
   const effectiveData: Record<string, unknown> = {};
   for (const key of Object.keys(rawData)) effectiveData[key] = key in fields && !(key in match.captures) ? fields[key] : rawData[key];
   let operation: Operation;

@@ -153,7 +153,7 @@ export function renewToken(tokens: TokenStore, record: TokenRecord, incrementSec
   if (roleMaxTtlSeconds && e.periodSeconds === 0) caps.push(e.createdAtMs + roleMaxTtlSeconds * 1000);
   for (const cap of caps) expireAtMs = Math.min(expireAtMs, cap);
   if (expireAtMs <= nowMs) throw new BadRequestError('token has reached its maximum TTL and cannot be renewed');
-  const entry: TokenEntry = merged(e, { lastRenewedAtMs: nowMs });
+  const entry: TokenEntry = merged(e, { lastRenewedAtMs: nowMs } satisfies Partial<TokenEntry>);
   tokens.setExpiry(entry, expireAtMs);
   return { ...record, entry, expireAtMs };
 }

@@ -131,7 +131,7 @@ export class TokenStore {
   create(entry: Omit<TokenEntry, 'accessor' | 'createdAtMs'>, tokenValue?: string): { token: string; record: TokenRecord } {
     const token = tokenValue ?? `hvs.${randomBase62(24)}`;
     const nowMs = this.deps.clock.nowMs();
-    const full: TokenEntry = merged(entry, { accessor: randomBase62(24), createdAtMs: nowMs });
+    const full: TokenEntry = merged(entry, { accessor: randomBase62(24), createdAtMs: nowMs } satisfies Partial<TokenEntry>);
     const expireAtMs = full.ttlSeconds > 0 ? nowMs + full.ttlSeconds * 1000 : null;
     const usesRemaining = full.numUses > 0 ? full.numUses : null;
     this.insert.run(this.hash(token), full.accessor, full.parentAccessor, nowMs, expireAtMs, usesRemaining, this.seal(full), full.authPath);

@@ -6,7 +6,7 @@ import type { SqliteDatabase } from '../storage/database';
 import type { Logger } from '../logger';
 import type { Clock } from '../util/clock';
 import { merged } from '../util/objects';
-import { type AuditAuthInput, AuditBroker, type AuditRequestInput } from './audit/broker';
+import { type AuditAuthInput, AuditBroker, type AuditRequestInput, type AuditResponseInput } from './audit/broker';
 import { Barrier } from './barrier';
 import { BarrierStorage } from './barrier-storage';
 import { addressInCidrs } from './cidr';
@@ -263,14 +263,13 @@ export class Vault {
     const requestId = request.requestId ?? randomUUID();
     const wrapTtlSeconds = request.wrapTtl !== undefined && request.wrapTtl !== '' ? parseWrapTtl(request.wrapTtl) : undefined;
     requireWrapTtl(request.path, wrapTtlSeconds);
-    const result = await this.handleUnwrapped({ ...request, requestId }, wrapTtlSeconds);
+    const result = await this.handleUnwrapped(request, requestId, wrapTtlSeconds);
     if (wrapTtlSeconds === undefined || result.body === undefined || result.statusCode !== 200) return result;
     const wrapInfo = this.wrapping.wrap({ response: result.body as Record<string, unknown>, ttlSeconds: wrapTtlSeconds, creationPath: request.path });
     return { statusCode: 200, body: envelope({ request_id: requestId, wrap_info: wrapInfo as unknown as Record<string, unknown> }) };
   }
 
-  private async handleUnwrapped(request: VaultRequest & { requestId: string }, wrapTtlSeconds: number | undefined): Promise<VaultResponse> {
-    const requestId = request.requestId;
+  private async handleUnwrapped(request: VaultRequest, requestId: string, wrapTtlSeconds: number | undefined): Promise<VaultResponse> {
     // Vault canonicalises list requests to a trailing slash, so `secret/*` policies cover them.
     const path = request.operation === 'list' && !request.path.endsWith('/') ? `${request.path}/` : request.path;
     const { mount, compiled, mountPath } = this.route(path);
@@ -291,7 +290,7 @@ export class Vault {
     const logRequest = async (error?: string) => {
       // With no device now, the response is owed to none (not even one this request enables).
       if (!audited || !this.audit.hasDevices()) return;
-      auditRequest = this.auditRequestInput(request, path, mount, token, operation, error);
+      auditRequest = this.auditRequestInput(request, requestId, path, mount, token, operation, error);
       auditScope = await this.audit.logRequest(auditRequest);
     };
 
@@ -360,12 +359,12 @@ export class Vault {
         if (exhausted && token) this.tokens.revokeTree(token.entry.accessor);
       }
       if (auditRequest && auditScope && auditScope.size > 0) {
-        await this.audit.logResponse(merged(auditRequest, { operation, error: undefined, response: this.auditResponse(result, mount) }), auditScope);
+        await this.audit.logResponse(merged(auditRequest, { operation, error: undefined, response: this.auditResponse(result, mount) } satisfies Partial<AuditResponseInput>), auditScope);
       }
       return result;
     } catch (error) {
       if (auditRequest && auditScope && auditScope.size > 0 && !(error instanceof Error && error.name === 'AuditFailureError')) {
-        await this.audit.logResponse(merged(auditRequest, { operation, error: error instanceof Error ? error.message : 'internal error' }), auditScope);
+        await this.audit.logResponse(merged(auditRequest, { operation, error: error instanceof Error ? error.message : 'internal error' } satisfies Partial<AuditResponseInput>), auditScope);
       }
       throw error;
     }
@@ -373,7 +372,8 @@ export class Vault {
 
   /** The request entry's audit input; `token` absent for unauthenticated requests (its hash is still logged if one was sent). */
   private auditRequestInput(
-    request: VaultRequest & { requestId: string },
+    request: VaultRequest,
+    requestId: string,
     path: string,
     mount: LiveMount | undefined,
     token: TokenRecord | undefined,
@@ -381,7 +381,7 @@ export class Vault {
     error: string | undefined,
   ): AuditRequestInput {
     return {
-      requestId: request.requestId,
+      requestId,
       operation,
       path,
       mountType: mount?.entry.type ?? '',

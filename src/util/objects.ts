@@ -9,9 +9,12 @@ export function setOwn(target: Record<string, unknown>, key: string, value: unkn
 /**
  * `{ ...base, ...extra }` for objects built on every request. On Node 20 (V8 11), once the code is
  * optimised, an object made by spread that then gets a key it did not copy (`{ ...a, newKey }`,
- * `{ ...a, ...b }`) is given a hidden class of its own every time: 1-3 us per object, and every
- * function that reads such objects turns megamorphic. Copying onto a fresh literal shares hidden
- * classes. Like spread, only own enumerable string keys are copied, `__proto__` as an own property.
+ * `{ ...a, ...b }`, or `{ ...a }` followed by `o.newKey = v`) is given a hidden class of its own every
+ * time: 1-3 us per object, and every function that reads such objects turns megamorphic. Copying onto
+ * a fresh literal shares hidden classes. Own enumerable string keys are copied (`__proto__` as an own
+ * property, as spread does); unlike spread, symbol keys are not. Like any object built key by key,
+ * one of ~20 keys or more comes out in V8's dictionary mode: for wide objects write a literal.
+ * Write `extra` as `{ ... } satisfies Partial<Target>` so that a misspelt key fails to compile.
  */
 export function merged<A extends object, B extends object>(base: A, extra: B): Omit<A, keyof B> & B {
   const out: Record<string, unknown> = {};
@@ -19,3 +22,10 @@ export function merged<A extends object, B extends object>(base: A, extra: B): O
   for (const key of Object.keys(extra)) setOwn(out, key, (extra as Record<string, unknown>)[key]);
   return out as Omit<A, keyof B> & B;
 }
+
+/**
+ * `T` with every key required but allowed to be undefined: `{ ... } satisfies Complete<T>` makes an
+ * object literal list every key of `T`, optional ones included, so a key added to `T` later cannot be
+ * silently left out where objects are written key by key for speed.
+ */
+export type Complete<T> = { [K in keyof Required<T>]: T[K] | undefined };

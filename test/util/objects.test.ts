@@ -6,6 +6,9 @@ v8.setFlagsFromString('--allow-natives-syntax');
 const haveSameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: object, b: object) => boolean;
 const optimiseOnNextCall = new Function('f', '%OptimizeFunctionOnNextCall(f)') as (f: unknown) => void;
 const prepareForOptimisation = new Function('f', '%PrepareFunctionForOptimization(f)') as (f: unknown) => void;
+/** Bit 4 of V8's optimisation status: the function runs optimised code. */
+const isOptimised = new Function('f', 'return (%GetOptimizationStatus(f) & 16) !== 0') as (f: unknown) => boolean;
+const hasFastProperties = new Function('o', 'return %HasFastProperties(o)') as (o: object) => boolean;
 
 describe('merged', () => {
   it('gives what spread gives: keys of both in order, the second winning', () => {
@@ -14,6 +17,11 @@ describe('merged', () => {
     expect(out).toEqual({ a: 1, b: 'three', c: undefined, d: null });
     expect(Object.keys(out)).toEqual(['a', 'b', 'c', 'd']);
     expect(base).toEqual({ a: 1, b: 'two', c: undefined });
+  });
+
+  it('skips symbol keys, unlike spread', () => {
+    const tag = Symbol('tag');
+    expect(Object.getOwnPropertySymbols(merged({ [tag]: 1, a: 1 }, { b: 2 }))).toEqual([]);
   });
 
   it('copies an own __proto__ key as data, never as the prototype', () => {
@@ -35,7 +43,10 @@ describe('merged', () => {
     optimiseOnNextCall(merged);
     const first = build();
     const second = build();
+    // Without this the test could pass on interpreted code, where spread shares classes too.
+    expect(isOptimised(merged)).toBe(true);
     expect(haveSameMap(first, second)).toBe(true);
+    expect(hasFastProperties(first)).toBe(true);
   });
 });
 
