@@ -1,13 +1,9 @@
 // JSON Merge Patch (RFC 7386), used by KV v2's PATCH on data/ and metadata/.
+import { setOwn } from '../../util/objects';
 
 /** True for a JSON object (not an array, not null). */
 export function isJsonObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Sets an own property even for the key `__proto__`, so stored data can never change an object's prototype. */
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /**
