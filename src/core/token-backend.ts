@@ -3,13 +3,13 @@
 import { z } from 'zod';
 import { BadRequestError, NotFoundError, PermissionDeniedError } from '../errors';
 import type { Clock } from '../util/clock';
+import { merged } from '../util/objects';
 import { formatRfc3339 } from '../util/time';
 import { bool, durationSeconds, int, str, stringList, stringMap } from './fields';
 import type { Backend, BackendRequest, BackendResponse, PathDefinition, RequestIdentity } from './framework';
 import { normalisePolicyNames } from './policy/policy-store';
 import type { StorageView } from './storage-view';
 import type { TokenEntry, TokenRecord, TokenStore } from './tokens';
-import { merged } from '../util/objects';
 
 /** System limits applied to tokens without their own. */
 export interface TokenLimits {

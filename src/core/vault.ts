@@ -44,7 +44,6 @@ export interface VaultResponse {
   body?: unknown;
 }
 
-
 /** Paths whose client token may be the wrapping token itself. */
 const WRAPPING_TOKEN_PATHS = new Set(['sys/wrapping/unwrap', 'sys/wrapping/rewrap']);
 

@@ -103,4 +103,3 @@ export function createApp(options: AppOptions): express.Express {
   });
   return app;
 }
-
