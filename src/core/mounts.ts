@@ -1,12 +1,11 @@
 // The mount table: which engine or auth method serves which path prefix. Persisted encrypted,
 // loaded on unseal; the router picks the longest matching prefix.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { BadRequestError } from '../errors';
 import type { Clock } from '../util/clock';
 import type { BarrierStorage } from './barrier-storage';
 import { type Backend, type BackendFactory, type CompiledPath, compilePaths, type LeaseQuery } from './framework';
 import type { StorageView } from './storage-view';
-import { randomBase62 } from './tokens';
 
 /** Per-mount tunables (sys/mounts/:path/tune). Zero means "use the system default". */
 export interface MountConfig {
@@ -86,7 +85,7 @@ export class MountTable {
     const live: LiveMount[] = [];
     for (const builtin of this.builtins()) {
       const persisted = stored.find((m) => m.path === builtin.entry.path);
-      const entry: MountEntry = persisted ?? { ...builtin.entry, uuid: randomUUID(), accessor: this.accessorFor(builtin.entry.type), createdAtMs: this.deps.clock.nowMs() };
+      const entry: MountEntry = persisted ?? { ...builtin.entry, uuid: randomUUID(), accessor: this.accessorFor(builtin.entry.table, builtin.entry.type), createdAtMs: this.deps.clock.nowMs() };
       const storage = this.storageFor(entry);
       live.push(this.instantiate(entry, storage, builtin.backend(storage)));
     }
@@ -163,7 +162,7 @@ export class MountTable {
       path,
       type,
       description: input.description,
-      accessor: this.accessorFor(type),
+      accessor: this.accessorFor(input.table, type),
       uuid: randomUUID(),
       config: input.config,
       options,
@@ -217,8 +216,9 @@ export class MountTable {
     return ['approle', 'jwt', 'oidc', 'token', 'userpass'].includes(type);
   }
 
-  private accessorFor(type: string): string {
-    return `${type}_${randomBase62(8).toLowerCase()}`;
+  /** Vault's accessor form: `auth_approle_1a2b3c4d` for auth methods, `kv_1a2b3c4d` for engines. */
+  private accessorFor(table: MountEntry['table'], type: string): string {
+    return `${table === 'auth' ? 'auth_' : ''}${type}_${randomBytes(4).toString('hex')}`;
   }
 
   private storageFor(entry: MountEntry): StorageView {

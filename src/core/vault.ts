@@ -24,6 +24,8 @@ import { INVALID_WRAPPING_TOKEN_MESSAGE, WrappingManager, parseWrapTtl } from '.
 import { requireWrapTtl } from './wrapping/paths';
 import { cubbyholeBackend, purgeCubbyhole } from '../engines/cubbyhole';
 import { type TokenRecord, TokenStore } from './tokens';
+import { identityBackend } from './identity/identity-backend';
+import { IdentityStore } from './identity/identity-store';
 
 /** A request as the HTTP layer hands it over: canonical path (no `/v1/`), parsed data. */
 export interface VaultRequest {
@@ -82,6 +84,7 @@ export class Vault {
   readonly expiration: ExpirationManager;
   readonly scheduler: Scheduler;
   readonly wrapping: WrappingManager;
+  readonly identity: IdentityStore;
   readonly clusterId = randomUUID();
   readonly version: string;
   private readonly systemPaths: CompiledPath[];
@@ -94,6 +97,7 @@ export class Vault {
     this.seal = new SealManager(deps.db, this.barrier, deps.clock);
     this.tokens = new TokenStore({ db: deps.db, barrier: this.barrier, clock: deps.clock });
     this.policies = new PolicyStore(() => this.store.view('core/policies/'));
+    this.identity = new IdentityStore({ db: deps.db, barrier: this.barrier, clock: deps.clock });
     this.audit = new AuditBroker({ storage: this.store.view('core/audit/'), clock: deps.clock, logger: deps.logger });
     this.expiration = new ExpirationManager({
       db: deps.db,
@@ -138,6 +142,17 @@ export class Vault {
       {
         entry: { table: 'secret', path: 'cubbyhole/', type: 'cubbyhole', description: 'per-token private secret storage', config: noTune, options: {}, local: true, sealWrap: false, builtin: true },
         backend: (storage) => cubbyholeBackend(storage),
+      },
+      {
+        entry: { table: 'secret', path: 'identity/', type: 'identity', description: 'identity store', config: noTune, options: {}, local: false, sealWrap: false, builtin: true },
+        backend: () =>
+          identityBackend({
+            store: this.identity,
+            mountByAccessor: (accessor) => {
+              const found = this.mounts.all().find((m) => m.entry.table === 'auth' && m.entry.accessor === accessor);
+              return found ? { path: found.entry.path, type: found.entry.type } : undefined;
+            },
+          }),
       },
       {
         entry: { table: 'auth', path: 'auth/token/', type: 'token', description: 'token based credentials', config: noTune, options: {}, local: false, sealWrap: false, builtin: true },

@@ -92,7 +92,7 @@ describe('refused mounts leave the mount table unchanged', () => {
 
     const after = await request(app).get('/v1/sys/mounts').set(root);
     expect(after.body.data).toEqual(before.body.data);
-    expect(Object.keys(after.body.data).sort()).toEqual(['cubbyhole/', 'sys/', 'team/kv/']);
+    expect(Object.keys(after.body.data).sort()).toEqual(['cubbyhole/', 'identity/', 'sys/', 'team/kv/']);
     expect((await request(app).get('/v1/sys/auth').set(root)).body.data).toEqual(authBefore.body.data);
     expect(countRows(db, 'entries')).toBe(entriesBefore);
     expect((await request(app).get('/v1/sys/mounts/other').set(root)).status).toBe(400);
