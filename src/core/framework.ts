@@ -22,6 +22,12 @@ export interface RequestIdentity {
   authPath: string;
   /** Accountable owner, where one was given. */
   owner?: string;
+  /** The holder: the identity entity the token belongs to, if any. */
+  entityId?: string;
+  /** Accessor of the auth mount that issued the token. */
+  mountAccessor?: string;
+  /** The role (AppRole, JWT or token role) that issued the token. */
+  roleName?: string;
   /** True for the root token. */
   isRoot: boolean;
 }
@@ -77,6 +83,14 @@ export interface AuthDescriptor {
   boundCidrs?: string[];
   /** Data the method needs on renewal (e.g. the role name). Stored encrypted. */
   internalData?: Record<string, unknown>;
+  /** The identity alias this login links to (AppRole: the role_id; JWT: the user_claim value). */
+  alias?: { name: string };
+  /** The role the login used, recorded (indexed) with the token and its leases. */
+  roleName?: string;
+  /** The issuing role's accountable owner; the entity's `metadata.owner` takes precedence. */
+  owner?: string;
+  /** Request context kept (encrypted) with the token, e.g. the JWT claims named in claim_mappings. */
+  context?: Record<string, string>;
 }
 
 /** A backend's answer. `raw` bypasses Vault's envelope (sys/health, sys/seal-status and friends). */

@@ -28,6 +28,8 @@ interface TokenRole {
   explicitMaxTtlSeconds: number;
   periodSeconds: number;
   noDefaultPolicy: boolean;
+  /** The accountable owner of tokens created through this role (Leasehold governance). */
+  owner?: string;
   numUses: number;
   boundCidrs: string[];
   ttlSeconds: number;
@@ -42,6 +44,8 @@ export interface TokenBackendDeps {
   hasSudo: (identity: RequestIdentity, path: string) => boolean;
   /** Asks the issuing auth method whether a login token may still be renewed (its role may be gone). */
   beforeRenew: (entry: TokenEntry) => Promise<{ maxTtlSeconds?: number } | undefined>;
+  /** The identity (entity and group) policies of a token's entity, shown in lookups. */
+  identityPolicies?: (entityId: string) => string[];
 }
 
 const createFields = z.object({
@@ -65,6 +69,7 @@ const createFields = z.object({
 
 const roleFields = z.object({
   role_name: str(128),
+  owner: str(256).optional().describe('Accountable owner (person or team) of tokens created through this role.'),
   allowed_policies: stringList().optional(),
   disallowed_policies: stringList().optional(),
   orphan: bool().optional(),
@@ -89,18 +94,19 @@ function sanitiseDisplayName(name: string): string {
 }
 
 /** Vault's `auth` block for a newly created or renewed token. */
-export function authBlock(token: string | undefined, record: TokenRecord, nowMs: number): Record<string, unknown> {
+export function authBlock(token: string | undefined, record: TokenRecord, nowMs: number, identityPolicies?: string[]): Record<string, unknown> {
   const e = record.entry;
+  const identity = identityPolicies && identityPolicies.length > 0 ? identityPolicies : undefined;
   return {
     client_token: token ?? '',
     accessor: e.accessor,
-    policies: e.policies,
+    policies: identity ? [...new Set([...e.policies, ...identity])] : e.policies,
     token_policies: e.policies,
-    identity_policies: null,
+    identity_policies: identity ?? null,
     metadata: Object.keys(e.meta).length > 0 ? e.meta : null,
     lease_duration: record.expireAtMs === null ? 0 : Math.max(0, Math.round((record.expireAtMs - nowMs) / 1000)),
     renewable: e.renewable,
-    entity_id: '',
+    entity_id: e.entityId ?? '',
     token_type: 'service',
     orphan: e.orphan,
     mfa_requirement: null,
@@ -109,14 +115,14 @@ export function authBlock(token: string | undefined, record: TokenRecord, nowMs:
 }
 
 /** Vault's lookup data for a token. `id` is only known when the caller supplied the token. */
-export function lookupData(record: TokenRecord, nowMs: number, token?: string): Record<string, unknown> {
+export function lookupData(record: TokenRecord, nowMs: number, token?: string, identityPolicies?: string[]): Record<string, unknown> {
   const e = record.entry;
   return {
     accessor: e.accessor,
     creation_time: Math.floor(e.createdAtMs / 1000),
     creation_ttl: e.ttlSeconds,
     display_name: e.displayName,
-    entity_id: '',
+    entity_id: e.entityId ?? '',
     expire_time: record.expireAtMs === null ? null : formatRfc3339(record.expireAtMs),
     explicit_max_ttl: e.explicitMaxTtlSeconds,
     id: token ?? '',
@@ -132,6 +138,7 @@ export function lookupData(record: TokenRecord, nowMs: number, token?: string): 
     type: 'service',
     ...(e.periodSeconds ? { period: e.periodSeconds } : {}),
     ...(e.owner ? { owner: e.owner } : {}),
+    ...(identityPolicies && identityPolicies.length > 0 ? { identity_policies: identityPolicies } : {}),
     ...(e.boundCidrs && e.boundCidrs.length > 0 ? { bound_cidrs: e.boundCidrs } : {}),
   };
 }
@@ -171,6 +178,7 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
   };
 
   const readRole = (name: string) => storage.getJSON<TokenRole>(`roles/${name}`);
+  const idPolicies = (record: TokenRecord) => (record.entry.entityId && deps.identityPolicies ? deps.identityPolicies(record.entry.entityId) : undefined);
 
   /** The `token` body field, required. */
   const bodyToken = (req: BackendRequest): string => {
@@ -277,7 +285,9 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
         orphan,
         type: 'service',
         role: role?.name,
-        owner: f.owner ?? parent.entry.owner,
+        // The role's owner is the accountable one; a child token keeps its parent's holder.
+        owner: role?.owner ?? f.owner ?? parent.entry.owner,
+        entityId: parent.entry.entityId,
         boundCidrs: role?.boundCidrs.length ? role.boundCidrs : undefined,
       },
       f.id,
@@ -312,8 +322,8 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
       pattern: 'lookup-self',
       description: 'Look up the calling token.',
       operations: {
-        read: (req) => ({ data: lookupData(callerRecord(req), now(), req.clientToken) }),
-        update: (req) => ({ data: lookupData(callerRecord(req), now(), req.clientToken) }),
+        read: (req) => ({ data: lookupData(callerRecord(req), now(), req.clientToken, idPolicies(callerRecord(req))) }),
+        update: (req) => ({ data: lookupData(callerRecord(req), now(), req.clientToken, idPolicies(callerRecord(req))) }),
       },
     },
     {
@@ -325,7 +335,7 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
           const token = bodyToken(req);
           const record = tokens.lookup(token);
           if (!record) throw new BadRequestError('bad token');
-          return { data: lookupData(record, now(), token) };
+          return { data: lookupData(record, now(), token, idPolicies(record)) };
         },
       },
     },
@@ -339,7 +349,7 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
           if (!accessor) throw new BadRequestError('missing field "accessor"');
           const record = tokens.lookupByAccessor(accessor);
           if (!record) throw new BadRequestError('invalid accessor');
-          return { data: lookupData(record, now()) };
+          return { data: lookupData(record, now(), undefined, idPolicies(record)) };
         },
       },
     },
@@ -489,6 +499,7 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
               token_ttl: role.ttlSeconds,
               token_max_ttl: role.maxTtlSeconds,
               token_type: 'service',
+              owner: role.owner ?? '',
             },
           };
         },
@@ -520,6 +531,7 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
       boundCidrs: f.token_bound_cidrs ?? f.bound_cidrs ?? existing?.boundCidrs ?? [],
       ttlSeconds: f.token_ttl ?? existing?.ttlSeconds ?? 0,
       maxTtlSeconds: f.token_max_ttl ?? existing?.maxTtlSeconds ?? 0,
+      owner: f.owner !== undefined ? f.owner || undefined : existing?.owner,
     };
     if (role.allowedPolicies.includes('root')) throw new BadRequestError('a token role cannot allow the root policy');
     storage.putJSON(`roles/${role.name}`, role);

@@ -45,6 +45,12 @@ export interface TokenEntry {
   role?: string;
   /** Accountable owner (governance), where given. */
   owner?: string;
+  /** The holder: the identity entity this token belongs to (indexed column `entity_id`). */
+  entityId?: string;
+  /** Accessor of the issuing auth mount (indexed column `mount_accessor`). */
+  mountAccessor?: string;
+  /** The AppRole or JWT role of a login token (indexed column `role_name`; token roles are in `role`). */
+  loginRole?: string;
   /** Client CIDRs this token may be used from. */
   boundCidrs?: string[];
   /** Auth-method data needed to renew (role name, ...). */
@@ -79,7 +85,7 @@ export interface TokenStoreDeps {
 
 /** Creates, looks up, renews and revokes tokens. Leases are revoked by the expiration manager via `onRevoke`. */
 export class TokenStore {
-  private readonly insert: Statement<[Buffer, string, string | null, number, number | null, number | null, Uint8Array, string]>;
+  private readonly insert: Statement<[Buffer, string, string | null, number, number | null, number | null, Uint8Array, string, string | null, string | null, string | null, string | null]>;
   private readonly byAuthPath: Statement<[string], { accessor: string }>;
   private readonly byHash: Statement<[Buffer], TokenRow>;
   private readonly byAccessor: Statement<[string], TokenRow>;
@@ -102,7 +108,7 @@ export class TokenStore {
   constructor(private readonly deps: TokenStoreDeps) {
     const { db } = deps;
     this.insert = db.prepare(
-      'INSERT INTO tokens (token_hash, accessor, parent_accessor, created_at, expire_at, uses_remaining, entry, auth_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO tokens (token_hash, accessor, parent_accessor, created_at, expire_at, uses_remaining, entry, auth_path, entity_id, owner, mount_accessor, role_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.byAuthPath = db.prepare('SELECT accessor FROM tokens WHERE auth_path = ?');
     this.byHash = db.prepare('SELECT * FROM tokens WHERE token_hash = ?');
@@ -134,7 +140,20 @@ export class TokenStore {
     const full: TokenEntry = merged(entry, { accessor: randomBase62(24), createdAtMs: nowMs } satisfies Partial<TokenEntry>);
     const expireAtMs = full.ttlSeconds > 0 ? nowMs + full.ttlSeconds * 1000 : null;
     const usesRemaining = full.numUses > 0 ? full.numUses : null;
-    this.insert.run(this.hash(token), full.accessor, full.parentAccessor, nowMs, expireAtMs, usesRemaining, this.seal(full), full.authPath);
+    this.insert.run(
+      this.hash(token),
+      full.accessor,
+      full.parentAccessor,
+      nowMs,
+      expireAtMs,
+      usesRemaining,
+      this.seal(full),
+      full.authPath,
+      full.entityId ?? null,
+      full.owner ?? null,
+      full.mountAccessor ?? null,
+      full.loginRole ?? full.role ?? null,
+    );
     return { token, record: { entry: full, expireAtMs, usesRemaining } };
   }
 

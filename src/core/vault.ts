@@ -26,6 +26,7 @@ import { cubbyholeBackend, purgeCubbyhole } from '../engines/cubbyhole';
 import { type TokenRecord, TokenStore } from './tokens';
 import { identityBackend } from './identity/identity-backend';
 import { IdentityStore } from './identity/identity-store';
+import { linkLogin } from './identity/login-link';
 
 /** A request as the HTTP layer hands it over: canonical path (no `/v1/`), parsed data. */
 export interface VaultRequest {
@@ -89,6 +90,8 @@ export class Vault {
   readonly version: string;
   private readonly systemPaths: CompiledPath[];
   private readonly auditAuthByToken = new WeakMap<TokenRecord, AuditAuthInput>();
+  /** Token plus identity policies per cached token record, rebuilt when the entity's cached policies change. */
+  private readonly policiesByToken = new WeakMap<TokenRecord, { source: object; policies: string[] }>();
   private readonly system: Backend;
 
   constructor(readonly deps: VaultDeps) {
@@ -163,6 +166,7 @@ export class Vault {
               clock: deps.clock,
               limits: () => ({ defaultTtlSeconds: SYSTEM_DEFAULT_LEASE_TTL_SECONDS, maxTtlSeconds: SYSTEM_MAX_LEASE_TTL_SECONDS }),
               hasSudo: (identity, path) => this.policies.acl(identity.policies).allowOperation(path, 'update', {}, true),
+              identityPolicies: (entityId) => this.identity.entityPolicies(entityId)?.policies ?? [],
               beforeRenew: async (entry) => {
                 if (entry.authPath === 'auth/token/') return undefined;
                 const authMount = this.mounts.get(entry.authPath);
@@ -266,7 +270,21 @@ export class Vault {
     if (record.entry.boundCidrs && record.entry.boundCidrs.length > 0 && !addressInCidrs(clientAddress, record.entry.boundCidrs)) {
       throw new PermissionDeniedError();
     }
+    // A disabled entity's tokens are refused, as in Vault.
+    if (record.entry.entityId && this.identity.entityPolicies(record.entry.entityId)?.disabled) throw new PermissionDeniedError();
     return record;
+  }
+
+  /** The policies in force for a token: its own plus its entity's and groups' (cached; identity writes invalidate). */
+  private tokenPolicies(record: TokenRecord): string[] {
+    if (!record.entry.entityId) return record.entry.policies;
+    const source = this.identity.entityPolicies(record.entry.entityId);
+    if (!source || source.policies.length === 0) return record.entry.policies;
+    const known = this.policiesByToken.get(record);
+    if (known && known.source === source) return known.policies;
+    const policies = [...new Set([...record.entry.policies, ...source.policies])];
+    this.policiesByToken.set(record, { source, policies });
+    return policies;
   }
 
   /**
@@ -321,10 +339,13 @@ export class Vault {
         identity = {
           accessor: token.entry.accessor,
           displayName: token.entry.displayName,
-          policies: token.entry.policies,
+          policies: this.tokenPolicies(token),
           metadata: token.entry.meta,
           authPath: token.entry.authPath,
           owner: token.entry.owner,
+          entityId: token.entry.entityId,
+          mountAccessor: token.entry.mountAccessor,
+          roleName: token.entry.loginRole ?? token.entry.role,
           isRoot: token.entry.policies.includes('root'),
         };
       }
@@ -423,6 +444,7 @@ export class Vault {
         tokenType: 'service',
         tokenTtlSeconds: token.entry.ttlSeconds,
         tokenIssueTime: token.entry.createdAtMs,
+        entityId: token.entry.entityId,
       };
       this.auditAuthByToken.set(token, auth);
     }
@@ -519,6 +541,7 @@ export class Vault {
     const withDefault = auth.noDefaultPolicy || auth.policies.includes('default') ? auth.policies : [...auth.policies, 'default'];
     const policies = [...new Set(withDefault)].filter((p) => p !== 'root' && p !== 'response-wrapping');
     if (policies.length === 0) throw new BadRequestError('the login would produce a token without policies');
+    const holder = linkLogin(this.identity, mount.entry, auth);
     const { token, record } = this.tokens.create({
       policies,
       meta: auth.metadata,
@@ -533,8 +556,13 @@ export class Vault {
       orphan: true,
       type: 'service',
       boundCidrs: auth.boundCidrs && auth.boundCidrs.length > 0 ? auth.boundCidrs : undefined,
-      internalData: { ...(auth.internalData ?? {}), clientAddress },
+      internalData: { ...(auth.internalData ?? {}), clientAddress, ...(auth.context ? { context: auth.context } : {}) },
+      entityId: holder.entityId,
+      owner: holder.owner,
+      mountAccessor: holder.mountAccessor,
+      loginRole: holder.roleName,
     });
-    return authBlock(token, record, this.deps.clock.nowMs());
+    const identityPolicies = holder.entityId ? this.identity.entityPolicies(holder.entityId)?.policies : undefined;
+    return authBlock(token, record, this.deps.clock.nowMs(), identityPolicies);
   }
 }

@@ -47,6 +47,7 @@ describe('roles', () => {
       token_max_ttl: 7200,
       token_no_default_policy: false,
       token_num_uses: 0,
+      owner: '',
       token_period: 0,
       token_policies: ['reader', 'writer'],
       token_ttl: 3600,
@@ -341,6 +342,9 @@ describe('login', () => {
       renewable: true,
       boundCidrs: ['127.0.0.0/8'],
       internalData: { roleName: 'ci' },
+      // The identity alias is the role_id (one entity per role), as in Vault.
+      alias: { name: await roleId('ci') },
+      roleName: 'ci',
     });
   });
 

@@ -137,6 +137,10 @@ describe('JWT login with a GitHub-Actions-shaped token', () => {
       renewable: true,
       boundCidrs: undefined,
       internalData: { role: 'ci' },
+      // The identity alias is the user_claim value; the mapped claims are the request context.
+      alias: { name: 'repo:acme/app:ref:refs/heads/main' },
+      roleName: 'ci',
+      context: GITHUB_CI_METADATA,
     });
   });
 

@@ -41,6 +41,7 @@ export const roleFields = z.object({
   token_period: durationSeconds().optional().describe('Makes issued tokens periodic with this renewal period in seconds.'),
   period: durationSeconds().optional().describe('Deprecated: use token_period.'),
   token_no_default_policy: bool().optional().describe('Do not add the default policy to issued tokens.'),
+  owner: str(256).optional().describe('Accountable owner (person or team) of tokens and leases issued through this role.'),
   token_num_uses: int(0, 1_000_000_000).optional().describe('Uses each issued token allows; 0 means unlimited.'),
   token_type: str(32).optional().describe('service or default (batch tokens are not supported).'),
   token_bound_cidrs: cidrList('CIDR blocks (comma-separated or a list) the issued tokens may be used from.'),

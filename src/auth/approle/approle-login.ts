@@ -72,6 +72,10 @@ function authFor({ role, secretId }: LoginSuccess): AuthDescriptor {
     renewable: true,
     boundCidrs: tokenBoundCidrs,
     internalData: { roleName: role.name },
+    // Vault's AppRole alias is the role_id: one entity per role, whatever secret ID logs in.
+    alias: { name: role.roleId },
+    roleName: role.name,
+    owner: role.owner,
   };
 }
 

@@ -101,6 +101,7 @@ function applyRoleFields(role: RoleEntry, f: RoleFields, creating: boolean, warn
   if (f.token_no_default_policy !== undefined) role.tokenNoDefaultPolicy = f.token_no_default_policy;
   if (f.token_num_uses !== undefined) role.tokenNumUses = f.token_num_uses;
   if (f.token_bound_cidrs !== undefined) role.tokenBoundCidrs = validCidrs(f.token_bound_cidrs);
+  if (f.owner !== undefined) role.owner = f.owner === '' ? undefined : f.owner;
 }
 
 /** Vault's checks before a role is stored. */
@@ -146,6 +147,7 @@ function roleData(role: RoleEntry): Record<string, unknown> {
     token_max_ttl: role.tokenMaxTtlSeconds,
     token_no_default_policy: role.tokenNoDefaultPolicy,
     token_num_uses: role.tokenNumUses,
+    owner: role.owner ?? '',
     token_period: role.tokenPeriodSeconds,
     token_policies: role.tokenPolicies,
     token_ttl: role.tokenTtlSeconds,

@@ -20,6 +20,8 @@ export interface RoleEntry {
   tokenNumUses: number;
   tokenType: 'default' | 'service';
   tokenBoundCidrs: string[];
+  /** The accountable owner of tokens and leases issued through this role (Leasehold governance). */
+  owner?: string;
   /** Set through the deprecated `period` field: reads then echo `period`, as Vault does. */
   legacyPeriod: boolean;
 }

@@ -158,6 +158,12 @@ export function loginPath(deps: LoginDeps): PathDefinition<LoginFields> {
       renewable: true,
       boundCidrs: role.tokenBoundCidrs.length > 0 ? role.tokenBoundCidrs : undefined,
       internalData: { role: roleName },
+      // Vault's JWT alias is the user_claim value.
+      alias: { name: displayName },
+      roleName,
+      owner: role.owner,
+      // The claims named in claim_mappings: kept (encrypted) with the token as its request context.
+      context: metadata,
     };
     return { auth };
   };

@@ -31,6 +31,8 @@ export interface JwtRole {
   tokenPeriodSeconds: number;
   tokenNumUses: number;
   tokenBoundCidrs: string[];
+  /** The accountable owner of tokens and leases issued through this role (Leasehold governance). */
+  owner?: string;
   tokenType: 'default' | 'service';
 }
 
@@ -67,6 +69,7 @@ const tokenFields = {
   token_explicit_max_ttl: durationSeconds().optional().describe('A hard cap on the lifetime of granted tokens.'),
   token_period: durationSeconds().optional().describe('Makes granted tokens periodic with this period.'),
   period: durationSeconds().optional().describe('Deprecated: use token_period.'),
+  owner: str(256).optional().describe('Accountable owner (person or team) of tokens and leases issued through this role.'),
   token_num_uses: int(0, 1_000_000).optional().describe('Uses allowed per granted token; 0 is unlimited.'),
   num_uses: int(0, 1_000_000).optional().describe('Deprecated: use token_num_uses.'),
   token_bound_cidrs: stringList(64, 64).optional().describe('Client CIDRs allowed to log in and to use granted tokens.'),
@@ -164,6 +167,7 @@ function applyFields(role: JwtRole, fields: RoleFields): JwtRole {
   if (fields.token_explicit_max_ttl !== undefined) next.tokenExplicitMaxTtlSeconds = fields.token_explicit_max_ttl;
   const period = tokenParam<number>(fields, 'token_period', 'period');
   if (period !== undefined) next.tokenPeriodSeconds = period;
+  if (fields.owner !== undefined) next.owner = fields.owner === '' ? undefined : fields.owner;
   const numUses = tokenParam<number>(fields, 'token_num_uses', 'num_uses');
   if (numUses !== undefined) next.tokenNumUses = numUses;
   const cidrs = tokenParam<string[]>(fields, 'token_bound_cidrs', 'bound_cidrs');
@@ -233,6 +237,7 @@ function renderRole(role: JwtRole): Record<string, unknown> {
     token_num_uses: role.tokenNumUses,
     token_bound_cidrs: role.tokenBoundCidrs,
     token_type: role.tokenType,
+    owner: role.owner ?? '',
     token_no_default_policy: false,
   };
   if (role.tokenPolicies.length > 0) data.policies = role.tokenPolicies;
