@@ -80,6 +80,9 @@ interface LeaseRow {
   token_accessor: string | null;
   identity: string | null;
   owner: string | null;
+  entity_id: string | null;
+  mount_accessor: string | null;
+  role_name: string | null;
   issued_at: number;
   expire_at: number;
   max_expire_at: number;
@@ -97,6 +100,8 @@ interface LeaseRow {
 interface LeasePayload {
   internalData: Record<string, unknown>;
   justification?: string;
+  /** The request context (client address, CI claims): kept encrypted, no index needs it. */
+  context?: Record<string, unknown>;
 }
 
 /** Who asked for a lease: recorded with it for governance. */
@@ -105,6 +110,14 @@ export interface LeaseRequester {
   identity?: string;
   owner?: string;
   justification?: string;
+  /** The holder: the token's identity entity. */
+  entityId?: string;
+  /** Accessor of the auth mount that issued the token. */
+  mountAccessor?: string;
+  /** The role that issued the token. */
+  roleName?: string;
+  /** Request context (client address, CI claims), stored encrypted. */
+  context?: Record<string, unknown>;
 }
 
 /** A lease as sys/leases/lookup reports it. */
@@ -116,6 +129,10 @@ export interface LeaseView {
   renewable: boolean;
   ttl: number;
   state: LeaseState;
+  /** Leasehold governance: the holder entity, accountable owner and issuing role ('' when unknown). */
+  entity_id: string;
+  owner: string;
+  role: string;
 }
 
 const MAX_ERROR_LENGTH = 500;
@@ -157,9 +174,9 @@ const REVOCATION_COLUMNS = 'lease_id, mount_uuid, secret_type, state, attempts, 
  */
 export const LEASE_SQL = {
   insert: `INSERT INTO leases (lease_id, mount_uuid, mount_path, request_path, secret_type, token_accessor, identity, owner,
-    issued_at, expire_at, max_expire_at, renewable, state, next_attempt_at, revocation_reason, payload) VALUES (@lease_id, @mount_uuid, @mount_path,
+    issued_at, expire_at, max_expire_at, renewable, state, next_attempt_at, revocation_reason, payload, entity_id, mount_accessor, role_name) VALUES (@lease_id, @mount_uuid, @mount_path,
     @request_path, @secret_type, @token_accessor, @identity, @owner, @issued_at, @expire_at, @max_expire_at, @renewable, @state,
-    @next_attempt_at, @revocation_reason, @payload)`,
+    @next_attempt_at, @revocation_reason, @payload, @entity_id, @mount_accessor, @role_name)`,
   get: 'SELECT * FROM leases WHERE lease_id = ?',
   // An expired lease is revoked for reason 'expired'; a pending one keeps the reason it was marked with.
   dueActive: `SELECT ${REVOCATION_COLUMNS}, 'expired' AS revocation_reason FROM leases INDEXED BY leases_active_by_expiry
@@ -247,7 +264,7 @@ export class ExpirationManager {
     const maxTtl = Math.min(input.secret.maxTtlSeconds || mount.maxLeaseTtlSeconds, mount.maxLeaseTtlSeconds);
     const ttl = Math.min(input.secret.ttlSeconds || mount.defaultLeaseTtlSeconds, maxTtl);
     const leaseId = `${mount.path}${input.requestPath}/${randomBase62(24)}`;
-    const payload: LeasePayload = { internalData: input.secret.internalData, justification: input.requester.justification };
+    const payload: LeasePayload = { internalData: input.secret.internalData, justification: input.requester.justification, context: input.requester.context };
     try {
       this.deps.db.transaction(() => {
         // Checked in the same transaction as the insert: a token revoked while this request ran
@@ -270,6 +287,9 @@ export class ExpirationManager {
           next_attempt_at: orphaned ? nowMs : null,
           revocation_reason: orphaned ? 'token-revoked' : null,
           payload: this.deps.barrier.encryptJSON(`leases/${leaseId}`, payload),
+          entity_id: input.requester.entityId ?? null,
+          mount_accessor: input.requester.mountAccessor ?? null,
+          role_name: input.requester.roleName ?? null,
         });
       })();
     } catch (error) {
@@ -301,6 +321,9 @@ export class ExpirationManager {
       renewable: live && row.renewable === 1,
       ttl: live ? Math.round((row.expire_at - nowMs) / 1000) : 0,
       state: row.state,
+      entity_id: row.entity_id ?? '',
+      owner: row.owner ?? '',
+      role: row.role_name ?? '',
     };
   }
 

@@ -508,7 +508,15 @@ export class Vault {
         mountUuid: mount.entry.uuid,
         requestPath: context.requestPath,
         secret: response.secret,
-        requester: { tokenAccessor: context.identity?.accessor, identity: context.identity?.displayName, owner: context.identity?.owner },
+        requester: {
+          tokenAccessor: context.identity?.accessor,
+          identity: context.identity?.displayName,
+          owner: context.identity?.owner,
+          entityId: context.identity?.entityId,
+          mountAccessor: context.identity?.mountAccessor,
+          roleName: context.identity?.roleName,
+          context: { clientAddress: context.clientAddress },
+        },
       });
     }
     if (!response.data && !auth && !lease && (!response.warnings || response.warnings.length === 0)) {
