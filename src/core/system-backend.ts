@@ -7,6 +7,7 @@ import type { Backend, BackendRequest, BackendResponse, PathDefinition } from '.
 import type { MountEntry } from './mounts';
 import { auditPaths } from './audit/paths';
 import { leasePaths } from './lease-paths';
+import { governancePaths } from './governance/paths';
 import { wrappingPaths } from './wrapping/paths';
 import { policyPaths } from './policy/policy-paths';
 import { normalisePolicyName } from './policy/policy-store';
@@ -283,6 +284,7 @@ export function systemBackend(vault: Vault): Backend {
       },
       ...policyPaths({ policies: vault.policies, tokens: vault.tokens }),
       ...leasePaths(vault.expiration),
+      ...governancePaths({ offboarder: () => vault.offboarder }),
       ...wrappingPaths(vault.wrapping),
       ...auditPaths(vault.audit),
     ],

@@ -27,6 +27,8 @@ import { type TokenRecord, TokenStore } from './tokens';
 import { identityBackend } from './identity/identity-backend';
 import { IdentityStore } from './identity/identity-store';
 import { linkLogin } from './identity/login-link';
+import { type GovernanceEvents, NO_GOVERNANCE_EVENTS } from './governance/events';
+import { Offboarder } from './governance/offboard';
 
 /** A request as the HTTP layer hands it over: canonical path (no `/v1/`), parsed data. */
 export interface VaultRequest {
@@ -86,6 +88,9 @@ export class Vault {
   readonly scheduler: Scheduler;
   readonly wrapping: WrappingManager;
   readonly identity: IdentityStore;
+  readonly offboarder: Offboarder;
+  /** Where offboarding and entity disables report (the ledger, once wired; a no-op until then). */
+  governanceEvents: GovernanceEvents = NO_GOVERNANCE_EVENTS;
   readonly clusterId = randomUUID();
   readonly version: string;
   private readonly systemPaths: CompiledPath[];
@@ -121,6 +126,7 @@ export class Vault {
       this.expiration.markTokenLeases(accessors);
       if (this.scheduler.started) setImmediate(() => void this.scheduler.runNow('lease-sweep'));
     });
+    this.offboarder = new Offboarder({ db: deps.db, tokens: this.tokens, expiration: this.expiration, identity: this.identity, events: () => this.governanceEvents });
     this.wrapping = new WrappingManager({ tokens: this.tokens, storage: this.store.view('core/wrapping/'), clock: deps.clock });
     // A revoked token's cubbyhole goes with it, in the same transaction.
     this.tokens.onRevoke((accessors) => {
@@ -154,6 +160,14 @@ export class Vault {
             mountByAccessor: (accessor) => {
               const found = this.mounts.all().find((m) => m.entry.table === 'auth' && m.entry.accessor === accessor);
               return found ? { path: found.entry.path, type: found.entry.type } : undefined;
+            },
+            // Unlike Vault (hashicorp/vault#7367), disabling an entity also revokes the leases it holds.
+            onEntityDisabled: async (entityId) => {
+              const { revoked, pending } = await this.offboarder.revokeEntityLeases(entityId);
+              this.governanceEvents.entityDisabled({ entityId, actor: 'identity' });
+              return [
+                `disabling the entity revoked the leases it holds (${revoked} revoked${pending > 0 ? `, ${pending} queued for retry` : ''}); its tokens are refused while it stays disabled`,
+              ];
             },
           }),
       },
