@@ -284,7 +284,7 @@ export function systemBackend(vault: Vault): Backend {
       },
       ...policyPaths({ policies: vault.policies, tokens: vault.tokens }),
       ...leasePaths(vault.expiration),
-      ...governancePaths({ offboarder: () => vault.offboarder }),
+      ...governancePaths({ offboarder: () => vault.offboarder, blastRadius: () => vault.blastRadius }),
       ...wrappingPaths(vault.wrapping),
       ...auditPaths(vault.audit),
     ],

@@ -29,6 +29,7 @@ import { IdentityStore } from './identity/identity-store';
 import { linkLogin } from './identity/login-link';
 import { type GovernanceEvents, NO_GOVERNANCE_EVENTS } from './governance/events';
 import { Offboarder } from './governance/offboard';
+import { BlastRadius } from './governance/blast-radius';
 
 /** A request as the HTTP layer hands it over: canonical path (no `/v1/`), parsed data. */
 export interface VaultRequest {
@@ -89,6 +90,7 @@ export class Vault {
   readonly wrapping: WrappingManager;
   readonly identity: IdentityStore;
   readonly offboarder: Offboarder;
+  readonly blastRadius: BlastRadius;
   /** Where offboarding and entity disables report (the ledger, once wired; a no-op until then). */
   governanceEvents: GovernanceEvents = NO_GOVERNANCE_EVENTS;
   readonly clusterId = randomUUID();
@@ -127,6 +129,15 @@ export class Vault {
       if (this.scheduler.started) setImmediate(() => void this.scheduler.runNow('lease-sweep'));
     });
     this.offboarder = new Offboarder({ db: deps.db, tokens: this.tokens, expiration: this.expiration, identity: this.identity, events: () => this.governanceEvents });
+    this.blastRadius = new BlastRadius({
+      db: deps.db,
+      barrier: this.barrier,
+      mounts: () => this.mounts.all(),
+      policies: this.policies,
+      identity: this.identity,
+      tokens: this.tokens,
+      nowMs: () => deps.clock.nowMs(),
+    });
     this.wrapping = new WrappingManager({ tokens: this.tokens, storage: this.store.view('core/wrapping/'), clock: deps.clock });
     // A revoked token's cubbyhole goes with it, in the same transaction.
     this.tokens.onRevoke((accessors) => {

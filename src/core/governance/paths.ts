@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { BadRequestError } from '../../errors';
 import { bool, str } from '../fields';
 import type { BackendRequest, PathDefinition } from '../framework';
+import type { BlastRadius } from './blast-radius';
 import type { OffboardSelector, Offboarder } from './offboard';
 
 const opt = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === null || v === '' ? undefined : v), schema.optional());
@@ -28,8 +29,20 @@ function selectorOf(f: OffboardFields): OffboardSelector {
 }
 
 /** Governance paths relative to sys/. */
-export function governancePaths(deps: { offboarder: () => Offboarder }): PathDefinition[] {
+export function governancePaths(deps: { offboarder: () => Offboarder; blastRadius: () => BlastRadius }): PathDefinition[] {
   return [
+    {
+      pattern: 'governance/blast-radius/(?<entity_id>[^/]+)',
+      fields: z.object({ entity_id: str(64) }),
+      operations: { read: (req: BackendRequest<{ entity_id: string }>) => ({ data: deps.blastRadius().forEntity(req.fields.entity_id) }) },
+      description: 'What an entity can reach now (mounts, rules, KV keys, mintable roles) and what it holds.',
+    },
+    {
+      pattern: 'governance/blast-radius',
+      fields: z.object({ accessor: str(128).describe('A token accessor (for a token without an entity)') }),
+      operations: { read: (req: BackendRequest<{ accessor: string }>) => ({ data: deps.blastRadius().forAccessor(req.fields.accessor) }) },
+      description: 'What a token can reach now and what it holds, by accessor.',
+    },
     {
       pattern: 'governance/offboard',
       fields: offboardFields,

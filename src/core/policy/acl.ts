@@ -273,6 +273,16 @@ export class Acl {
     return best;
   }
 
+  /** The pattern of the rule that governs `path` (blast radius groups what a rule reaches by it). */
+  governingPattern(path: string): string | undefined {
+    return this.ruleFor(path)?.pattern;
+  }
+
+  /** Every merged rule's pattern and capability bits (deny rules included), for blast radius. */
+  rules(): { pattern: string; capabilities: number }[] {
+    return [...this.exact.values(), ...this.wildcards].map((r) => ({ pattern: r.pattern, capabilities: r.capabilities }));
+  }
+
   /** The capability bits for `path` (0 if none; deny clears everything). */
   capabilitiesFor(path: string): number {
     if (this.isRoot) return 0xff & ~CAPABILITY_BITS.deny;
