@@ -1,5 +1,6 @@
 // `npm run bench [-- scenario...]`: runs the performance scenarios against the real server and prints one table each plus a summary.
 import { authScenario } from './bench/auth';
+import { blastRadiusScenario } from './bench/blast-radius';
 import { installCleanupHandlers } from './bench/cleanup';
 import { databaseScenario } from './bench/database';
 import { kvScenario } from './bench/kv';
@@ -9,7 +10,7 @@ import { sweepScenario } from './bench/sweep';
 import { printTable, type ResultRow } from './bench/table';
 
 /** Every scenario, in the order a full run takes them. */
-const SCENARIOS: Scenario[] = [kvScenario, authScenario, databaseScenario, startupScenario, sweepScenario];
+const SCENARIOS: Scenario[] = [kvScenario, authScenario, databaseScenario, startupScenario, sweepScenario, blastRadiusScenario];
 
 function usage(): string {
   return [
