@@ -46,6 +46,8 @@ export interface TokenBackendDeps {
   beforeRenew: (entry: TokenEntry) => Promise<{ maxTtlSeconds?: number } | undefined>;
   /** The identity (entity and group) policies of a token's entity, shown in lookups. */
   identityPolicies?: (entityId: string) => string[];
+  /** This mount's accessor, recorded (indexed) on the tokens it creates. */
+  mountAccessor?: () => string | undefined;
 }
 
 const createFields = z.object({
@@ -288,6 +290,7 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
         // The role's owner is the accountable one; a child token keeps its parent's holder.
         owner: role?.owner ?? f.owner ?? parent.entry.owner,
         entityId: parent.entry.entityId,
+        mountAccessor: deps.mountAccessor?.(),
         boundCidrs: role?.boundCidrs.length ? role.boundCidrs : undefined,
       },
       f.id,

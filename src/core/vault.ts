@@ -192,6 +192,7 @@ export class Vault {
               limits: () => ({ defaultTtlSeconds: SYSTEM_DEFAULT_LEASE_TTL_SECONDS, maxTtlSeconds: SYSTEM_MAX_LEASE_TTL_SECONDS }),
               hasSudo: (identity, path) => this.policies.acl(identity.policies).allowOperation(path, 'update', {}, true),
               identityPolicies: (entityId) => this.identity.entityPolicies(entityId)?.policies ?? [],
+              mountAccessor: () => this.mounts.get('auth/token/')?.entry.accessor,
               beforeRenew: async (entry) => {
                 if (entry.authPath === 'auth/token/') return undefined;
                 const authMount = this.mounts.get(entry.authPath);

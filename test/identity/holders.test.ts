@@ -56,7 +56,9 @@ describe('holders and owners of tokens and leases', () => {
     expect((await request(v.app).get('/v1/auth/token/roles/ops').set(root)).body.data.owner).toBe('team-ops');
     const created = await request(v.app).post('/v1/auth/token/create/ops').set(root).send({ owner: 'someone-else' });
     expect(created.status).toBe(200);
-    const row = v.db.prepare('SELECT entity_id, owner, role_name FROM tokens WHERE accessor = ?').get(created.body.auth.accessor);
-    expect(row).toEqual({ entity_id: null, owner: 'team-ops', role_name: 'ops' });
+    const row = v.db.prepare('SELECT entity_id, owner, mount_accessor, role_name FROM tokens WHERE accessor = ?').get(created.body.auth.accessor);
+    const tokenAccessor = (await request(v.app).get('/v1/sys/auth').set(root)).body.data['token/'].accessor;
+    expect(tokenAccessor).toMatch(/^auth_token_[0-9a-f]{8}$/);
+    expect(row).toEqual({ entity_id: null, owner: 'team-ops', mount_accessor: tokenAccessor, role_name: 'ops' });
   });
 });
