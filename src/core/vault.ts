@@ -23,6 +23,7 @@ import { authBlock, tokenBackend } from './token-backend';
 import { INVALID_WRAPPING_TOKEN_MESSAGE, WrappingManager, parseWrapTtl } from './wrapping/manager';
 import { requireWrapTtl } from './wrapping/paths';
 import { cubbyholeBackend, purgeCubbyhole } from '../engines/cubbyhole';
+import { Ledger } from './governance/ledger';
 import { type TokenRecord, TokenStore } from './tokens';
 
 /** A request as the HTTP layer hands it over: canonical path (no `/v1/`), parsed data. */
@@ -61,6 +62,8 @@ export interface VaultDeps {
   expiration?: Partial<ExpirationConfig>;
   /** Run background jobs while unsealed (default true). Embedders that drive sweeps themselves turn it off. */
   scheduler?: boolean;
+  /** How long the governance ledger keeps events (default 90 days). */
+  ledgerRetentionSeconds?: number;
 }
 
 /** The routing decision for one request path. */
@@ -82,6 +85,7 @@ export class Vault {
   readonly expiration: ExpirationManager;
   readonly scheduler: Scheduler;
   readonly wrapping: WrappingManager;
+  readonly ledger: Ledger;
   readonly clusterId = randomUUID();
   readonly version: string;
   private readonly systemPaths: CompiledPath[];
@@ -91,6 +95,7 @@ export class Vault {
   constructor(readonly deps: VaultDeps) {
     this.version = deps.version ?? '0.1.0';
     this.store = new BarrierStorage(deps.db, this.barrier);
+    this.ledger = new Ledger({ db: deps.db, barrier: this.barrier, clock: deps.clock, logger: deps.logger, retentionSeconds: deps.ledgerRetentionSeconds });
     this.seal = new SealManager(deps.db, this.barrier, deps.clock);
     this.tokens = new TokenStore({ db: deps.db, barrier: this.barrier, clock: deps.clock });
     this.policies = new PolicyStore(() => this.store.view('core/policies/'));
@@ -125,6 +130,7 @@ export class Vault {
     this.scheduler.register({ name: 'lease-sweep', schedule: '* * * * * *', run: () => this.expiration.sweep() });
     this.scheduler.register({ name: 'token-expiry', schedule: '*/5 * * * * *', run: () => this.revokeExpiredTokens() });
     this.scheduler.register({ name: 'lease-tidy', schedule: '0 17 * * * *', run: () => this.expiration.tidy() });
+    this.scheduler.register({ name: 'ledger-tidy', schedule: '0 23 * * * *', run: () => this.ledger.tidy() });
     this.scheduler.register({ name: 'backend-periodic', schedule: '*/5 * * * * *', run: () => this.runPeriodic() });
     const system = systemBackend(this);
     this.system = system;
@@ -168,6 +174,8 @@ export class Vault {
     this.seal.onSeal(async () => {
       await this.scheduler.stop();
       this.tokens.clearCache();
+      // Buffered ledger events are written while the ledger key still exists.
+      this.ledger.flush();
       this.audit.unload();
       await this.mounts.unload();
     });
