@@ -7,6 +7,7 @@ import type { Backend, BackendRequest, BackendResponse, PathDefinition } from '.
 import type { MountEntry } from './mounts';
 import { auditPaths } from './audit/paths';
 import { leasePaths } from './lease-paths';
+import { ledgerPaths } from './governance/ledger-paths';
 import { wrappingPaths } from './wrapping/paths';
 import { policyPaths } from './policy/policy-paths';
 import { normalisePolicyName } from './policy/policy-store';
@@ -285,6 +286,7 @@ export function systemBackend(vault: Vault): Backend {
       ...leasePaths(vault.expiration),
       ...wrappingPaths(vault.wrapping),
       ...auditPaths(vault.audit),
+      ...ledgerPaths(vault.ledger),
     ],
   };
 }
