@@ -24,6 +24,7 @@ import { INVALID_WRAPPING_TOKEN_MESSAGE, WrappingManager, parseWrapTtl } from '.
 import { requireWrapTtl } from './wrapping/paths';
 import { cubbyholeBackend, purgeCubbyhole } from '../engines/cubbyhole';
 import { Ledger } from './governance/ledger';
+import { LedgerEvents } from './governance/ledger-events';
 import { type TokenRecord, TokenStore } from './tokens';
 
 /** A request as the HTTP layer hands it over: canonical path (no `/v1/`), parsed data. */
@@ -86,6 +87,7 @@ export class Vault {
   readonly scheduler: Scheduler;
   readonly wrapping: WrappingManager;
   readonly ledger: Ledger;
+  private readonly ledgerEvents: LedgerEvents;
   readonly clusterId = randomUUID();
   readonly version: string;
   private readonly systemPaths: CompiledPath[];
@@ -96,6 +98,7 @@ export class Vault {
     this.version = deps.version ?? '0.1.0';
     this.store = new BarrierStorage(deps.db, this.barrier);
     this.ledger = new Ledger({ db: deps.db, barrier: this.barrier, clock: deps.clock, logger: deps.logger, retentionSeconds: deps.ledgerRetentionSeconds });
+    this.ledgerEvents = new LedgerEvents(this.ledger, deps.db);
     this.seal = new SealManager(deps.db, this.barrier, deps.clock);
     this.tokens = new TokenStore({ db: deps.db, barrier: this.barrier, clock: deps.clock });
     this.policies = new PolicyStore(() => this.store.view('core/policies/'));
@@ -107,6 +110,7 @@ export class Vault {
       logger: deps.logger,
       config: { ...DEFAULT_EXPIRATION_CONFIG, ...deps.expiration },
       tokenExists: (accessor) => this.tokens.exists(accessor),
+      events: this.ledgerEvents.lease,
       resolveMount: (uuid) => {
         const mount = this.mounts.getByUuid(uuid);
         if (!mount) return undefined;
@@ -114,6 +118,8 @@ export class Vault {
         return { path: mount.entry.path, secrets: mount.backend.secrets ?? {}, storage: mount.storage, defaultLeaseTtlSeconds: ttl.defaultSeconds, maxLeaseTtlSeconds: ttl.maxSeconds };
       },
     });
+    this.tokens.onCreate(this.ledgerEvents.tokenCreated);
+    this.tokens.onRevoke(this.ledgerEvents.tokensRevoked);
     // Leases go with their token, in the same transaction that deletes it.
     this.tokens.onRevoke((accessors) => {
       this.expiration.markTokenLeases(accessors);
@@ -187,7 +193,7 @@ export class Vault {
     for (;;) {
       const batch = this.tokens.expiredAccessors(500);
       if (batch.length === 0) return revoked;
-      for (const accessor of batch) revoked += this.tokens.revokeTree(accessor).length;
+      for (const accessor of batch) revoked += this.ledgerEvents.expiring(() => this.tokens.revokeTree(accessor)).length;
     }
   }
 
@@ -360,6 +366,9 @@ export class Vault {
       try {
         const response = await resolved.run();
         result = await this.respond(requestId, response, mount, { clientAddress: request.clientAddress, identity, requestPath: relativePath.replace(/\/$/, '') });
+        if (operation === 'read' && identity && mount && result.statusCode === 200) {
+          this.ledgerEvents.released({ mountType: mount.entry.type, mountPath: mount.entry.path, kvVersion: mount.entry.options.version, relativePath, identity, requestId, data: (result.body as Envelope | undefined)?.data });
+        }
       } finally {
         // Vault semantics: the last use still works, and the token is revoked right after it
         // (after any lease it created is registered, so the lease goes with it).
