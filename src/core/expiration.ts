@@ -66,6 +66,17 @@ export interface ExpirationDeps {
   /** Finds a live mount by its uuid (undefined if unmounted or sealed). */
   resolveMount: (mountUuid: string) => LeaseMountTarget | undefined;
   random?: () => number;
+  /** Lifecycle events for the governance ledger, called inside the transaction that makes the change. */
+  events?: (event: LeaseLifecycleEvent) => void;
+}
+
+/** One lease lifecycle change, as the expiration manager reports it to the governance ledger. */
+export interface LeaseLifecycleEvent {
+  kind: 'issued' | 'renewed' | 'revoked' | 'revoke_failed' | 'irrevocable';
+  leaseId: string;
+  /** The revocation reason ('expired' when the sweep revoked it at its TTL). */
+  reason?: string | null;
+  detail?: string;
 }
 
 /** The lease states of the design. */
@@ -291,6 +302,7 @@ export class ExpirationManager {
           mount_accessor: input.requester.mountAccessor ?? null,
           role_name: input.requester.roleName ?? null,
         });
+        this.deps.events?.({ kind: 'issued', leaseId, detail: `ttl=${ttl}s` });
       })();
     } catch (error) {
       this.deps.logger.error({ leaseId, err: sanitiseError(error) }, 'storing a lease failed: revoking the new credential');
@@ -367,6 +379,7 @@ export class ExpirationManager {
     this.deps.db.transaction(() => {
       this.stmts.renew.run(expireAt, nowMs, leaseId);
       this.stmts.event.run(leaseId, nowMs, 'renewed', `ttl=${Math.round((expireAt - nowMs) / 1000)}s`);
+      this.deps.events?.({ kind: 'renewed', leaseId, detail: `ttl=${Math.round((expireAt - nowMs) / 1000)}s` });
     })();
     return { leaseId, ttlSeconds: Math.round((expireAt - nowMs) / 1000), renewable: true };
   }
@@ -428,6 +441,7 @@ export class ExpirationManager {
         // Ignored by definition of revoke-force; the event below records it.
       }
       this.stmts.markForced.run(this.now(), row.lease_id);
+      this.deps.events?.({ kind: 'revoked', leaseId: row.lease_id, reason: 'forced' });
     }
     return rows.length;
   }
@@ -476,6 +490,7 @@ export class ExpirationManager {
         for (const { row, error } of outcomes) {
           if (error === undefined) {
             this.stmts.markRevoked.run(nowMs, row.revocation_reason ?? 'revoked', row.lease_id);
+            this.deps.events?.({ kind: 'revoked', leaseId: row.lease_id, reason: row.revocation_reason ?? 'revoked' });
             continue;
           }
           const attempts = row.attempts + 1;
@@ -483,6 +498,7 @@ export class ExpirationManager {
           const message = sanitiseError(error);
           this.stmts.markFailed.run(irrevocable ? 'irrevocable' : 'revoking', nowMs + (irrevocable ? irrevocableRetryMs : this.backoffMs(attempts)), message, row.revocation_reason, row.lease_id);
           this.stmts.event.run(row.lease_id, nowMs, irrevocable ? 'irrevocable' : 'revocation-failed', message);
+          this.deps.events?.({ kind: irrevocable ? 'irrevocable' : 'revoke_failed', leaseId: row.lease_id, reason: row.revocation_reason, detail: message });
           if (irrevocable && row.state !== 'irrevocable') this.deps.logger.warn({ leaseId: row.lease_id, attempts }, 'lease is irrevocable; it will keep being retried');
         }
       })();

@@ -8,6 +8,7 @@ import type { MountEntry } from './mounts';
 import { auditPaths } from './audit/paths';
 import { leasePaths } from './lease-paths';
 import { governancePaths } from './governance/paths';
+import { ledgerPaths } from './governance/ledger-paths';
 import { wrappingPaths } from './wrapping/paths';
 import { policyPaths } from './policy/policy-paths';
 import { normalisePolicyName } from './policy/policy-store';
@@ -287,6 +288,7 @@ export function systemBackend(vault: Vault): Backend {
       ...governancePaths({ offboarder: () => vault.offboarder, blastRadius: () => vault.blastRadius }),
       ...wrappingPaths(vault.wrapping),
       ...auditPaths(vault.audit),
+      ...ledgerPaths(vault.ledger),
     ],
   };
 }

@@ -96,6 +96,7 @@ export class TokenStore {
   private readonly updateExpiry: Statement<[number | null, Uint8Array, string]>;
   private readonly orphanChildren: Statement<[string]>;
   private readonly revokeListeners: ((accessors: string[]) => void)[] = [];
+  private readonly createListeners: ((entry: TokenEntry) => void)[] = [];
   /**
    * Decrypted entries of recently used tokens, by token hash: the hot path then skips a SELECT and
    * a decrypt. Only tokens without use limits are cached; every revocation, renewal and seal
@@ -128,6 +129,11 @@ export class TokenStore {
     this.revokeListeners.push(listener);
   }
 
+  /** Called right after a token is stored (the governance ledger's `token.created`). */
+  onCreate(listener: (entry: TokenEntry) => void): void {
+    this.createListeners.push(listener);
+  }
+
   /** HMAC of a token under the token sub-key: the only form in which tokens are stored. */
   hash(token: string): Buffer {
     return createHmac('sha256', this.deps.barrier.subKey(TOKEN_HMAC_PURPOSE)).update(token).digest();
@@ -140,20 +146,26 @@ export class TokenStore {
     const full: TokenEntry = merged(entry, { accessor: randomBase62(24), createdAtMs: nowMs } satisfies Partial<TokenEntry>);
     const expireAtMs = full.ttlSeconds > 0 ? nowMs + full.ttlSeconds * 1000 : null;
     const usesRemaining = full.numUses > 0 ? full.numUses : null;
-    this.insert.run(
-      this.hash(token),
-      full.accessor,
-      full.parentAccessor,
-      nowMs,
-      expireAtMs,
-      usesRemaining,
-      this.seal(full),
-      full.authPath,
-      full.entityId ?? null,
-      full.owner ?? null,
-      full.mountAccessor ?? null,
-      full.loginRole ?? full.role ?? null,
-    );
+    const tokenHash = this.hash(token);
+    const sealed = this.seal(full);
+    // One transaction: the token and its ledger event are stored together or not at all.
+    this.deps.db.transaction(() => {
+      this.insert.run(
+        tokenHash,
+        full.accessor,
+        full.parentAccessor,
+        nowMs,
+        expireAtMs,
+        usesRemaining,
+        sealed,
+        full.authPath,
+        full.entityId ?? null,
+        full.owner ?? null,
+        full.mountAccessor ?? null,
+        full.loginRole ?? full.role ?? null,
+      );
+      for (const listener of this.createListeners) listener(full);
+    })();
     return { token, record: { entry: full, expireAtMs, usesRemaining } };
   }
 

@@ -23,11 +23,13 @@ import { authBlock, tokenBackend } from './token-backend';
 import { INVALID_WRAPPING_TOKEN_MESSAGE, WrappingManager, parseWrapTtl } from './wrapping/manager';
 import { requireWrapTtl } from './wrapping/paths';
 import { cubbyholeBackend, purgeCubbyhole } from '../engines/cubbyhole';
+import { Ledger } from './governance/ledger';
+import { LedgerEvents } from './governance/ledger-events';
 import { type TokenRecord, TokenStore } from './tokens';
 import { identityBackend } from './identity/identity-backend';
 import { IdentityStore } from './identity/identity-store';
 import { linkLogin } from './identity/login-link';
-import { type GovernanceEvents, NO_GOVERNANCE_EVENTS } from './governance/events';
+import type { GovernanceEvents } from './governance/events';
 import { Offboarder } from './governance/offboard';
 import { BlastRadius } from './governance/blast-radius';
 
@@ -67,6 +69,8 @@ export interface VaultDeps {
   expiration?: Partial<ExpirationConfig>;
   /** Run background jobs while unsealed (default true). Embedders that drive sweeps themselves turn it off. */
   scheduler?: boolean;
+  /** How long the governance ledger keeps events (default 90 days). */
+  ledgerRetentionSeconds?: number;
 }
 
 /** The routing decision for one request path. */
@@ -91,8 +95,10 @@ export class Vault {
   readonly identity: IdentityStore;
   readonly offboarder: Offboarder;
   readonly blastRadius: BlastRadius;
-  /** Where offboarding and entity disables report (the ledger, once wired; a no-op until then). */
-  governanceEvents: GovernanceEvents = NO_GOVERNANCE_EVENTS;
+  /** Where offboarding and entity disables report: the ledger. */
+  readonly governanceEvents: GovernanceEvents;
+  readonly ledger: Ledger;
+  private readonly ledgerEvents: LedgerEvents;
   readonly clusterId = randomUUID();
   readonly version: string;
   private readonly systemPaths: CompiledPath[];
@@ -104,10 +110,14 @@ export class Vault {
   constructor(readonly deps: VaultDeps) {
     this.version = deps.version ?? '0.1.0';
     this.store = new BarrierStorage(deps.db, this.barrier);
+    this.ledger = new Ledger({ db: deps.db, barrier: this.barrier, clock: deps.clock, logger: deps.logger, retentionSeconds: deps.ledgerRetentionSeconds });
+    this.ledgerEvents = new LedgerEvents(this.ledger, deps.db);
     this.seal = new SealManager(deps.db, this.barrier, deps.clock);
     this.tokens = new TokenStore({ db: deps.db, barrier: this.barrier, clock: deps.clock });
     this.policies = new PolicyStore(() => this.store.view('core/policies/'));
     this.identity = new IdentityStore({ db: deps.db, barrier: this.barrier, clock: deps.clock });
+    this.identity.onEntityCreated(this.ledgerEvents.entityCreated);
+    this.governanceEvents = this.ledgerEvents.governance;
     this.audit = new AuditBroker({ storage: this.store.view('core/audit/'), clock: deps.clock, logger: deps.logger });
     this.expiration = new ExpirationManager({
       db: deps.db,
@@ -116,6 +126,7 @@ export class Vault {
       logger: deps.logger,
       config: { ...DEFAULT_EXPIRATION_CONFIG, ...deps.expiration },
       tokenExists: (accessor) => this.tokens.exists(accessor),
+      events: this.ledgerEvents.lease,
       resolveMount: (uuid) => {
         const mount = this.mounts.getByUuid(uuid);
         if (!mount) return undefined;
@@ -123,6 +134,8 @@ export class Vault {
         return { path: mount.entry.path, secrets: mount.backend.secrets ?? {}, storage: mount.storage, defaultLeaseTtlSeconds: ttl.defaultSeconds, maxLeaseTtlSeconds: ttl.maxSeconds };
       },
     });
+    this.tokens.onCreate(this.ledgerEvents.tokenCreated);
+    this.tokens.onRevoke(this.ledgerEvents.tokensRevoked);
     // Leases go with their token, in the same transaction that deletes it.
     this.tokens.onRevoke((accessors) => {
       this.expiration.markTokenLeases(accessors);
@@ -149,6 +162,7 @@ export class Vault {
     this.scheduler.register({ name: 'lease-sweep', schedule: '* * * * * *', run: () => this.expiration.sweep() });
     this.scheduler.register({ name: 'token-expiry', schedule: '*/5 * * * * *', run: () => this.revokeExpiredTokens() });
     this.scheduler.register({ name: 'lease-tidy', schedule: '0 17 * * * *', run: () => this.expiration.tidy() });
+    this.scheduler.register({ name: 'ledger-tidy', schedule: '0 23 * * * *', run: () => this.ledger.tidy() });
     this.scheduler.register({ name: 'backend-periodic', schedule: '*/5 * * * * *', run: () => this.runPeriodic() });
     const system = systemBackend(this);
     this.system = system;
@@ -213,6 +227,8 @@ export class Vault {
     this.seal.onSeal(async () => {
       await this.scheduler.stop();
       this.tokens.clearCache();
+      // Buffered ledger events are written while the ledger key still exists.
+      this.ledger.flush();
       this.audit.unload();
       await this.mounts.unload();
     });
@@ -224,7 +240,7 @@ export class Vault {
     for (;;) {
       const batch = this.tokens.expiredAccessors(500);
       if (batch.length === 0) return revoked;
-      for (const accessor of batch) revoked += this.tokens.revokeTree(accessor).length;
+      for (const accessor of batch) revoked += this.ledgerEvents.expiring(() => this.tokens.revokeTree(accessor)).length;
     }
   }
 
@@ -414,6 +430,9 @@ export class Vault {
       try {
         const response = await resolved.run();
         result = await this.respond(requestId, response, mount, { clientAddress: request.clientAddress, identity, requestPath: relativePath.replace(/\/$/, '') });
+        if (operation === 'read' && identity && mount && result.statusCode === 200) {
+          this.ledgerEvents.released({ mountType: mount.entry.type, mountPath: mount.entry.path, kvVersion: mount.entry.options.version, relativePath, identity, requestId, data: (result.body as Envelope | undefined)?.data });
+        }
       } finally {
         // Vault semantics: the last use still works, and the token is revoked right after it
         // (after any lease it created is registered, so the lease goes with it).

@@ -1,5 +1,5 @@
-// The governance event hook: offboarding (and entity disables) report here. The default does
-// nothing; the composition root wires it to the ledger (issue 16 section 5) at merge.
+// The governance event hook: offboarding (and entity disables) report here; the composition root
+// wires it to the ledger (LedgerEvents.governance).
 
 /** One offboarding, as the ledger will record it. Never carries a secret. */
 export interface OffboardedEvent {
@@ -21,9 +21,3 @@ export interface GovernanceEvents {
   /** Called when an entity is disabled (offboarding or identity/ update). */
   entityDisabled(event: { entityId: string; actor: string; reason?: string; requestId?: string }): void;
 }
-
-/** The default: no ledger yet. */
-export const NO_GOVERNANCE_EVENTS: GovernanceEvents = {
-  offboarded: () => undefined,
-  entityDisabled: () => undefined,
-};

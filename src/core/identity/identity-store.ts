@@ -83,6 +83,7 @@ export class IdentityStore {
   /** Entity and group policies by entity id: the ACL asks on every request of a linked token. */
   private readonly policyCache = new Map<string, { policies: string[]; disabled: boolean }>();
   private readonly writeListeners: (() => void)[] = [];
+  private readonly createListeners: ((entity: Entity) => void)[] = [];
 
   constructor(private readonly deps: IdentityStoreDeps) {}
 
@@ -94,6 +95,11 @@ export class IdentityStore {
   private changed(): void {
     this.policyCache.clear();
     for (const listener of this.writeListeners) listener();
+  }
+
+  /** Called with each new entity, inside the transaction that stores it (the ledger's `entity.created`). */
+  onEntityCreated(listener: (entity: Entity) => void): void {
+    this.createListeners.push(listener);
   }
 
   // Entities
@@ -113,6 +119,7 @@ export class IdentityStore {
     this.deps.db
       .prepare('INSERT INTO identity_entities (id, name, owner, disabled, created_at, updated_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(entity.id, entity.name, entityOwner(entity) ?? null, entity.disabled ? 1 : 0, nowMs, nowMs, this.entityBody(entity));
+    for (const listener of this.createListeners) listener(entity);
     this.changed();
     return entity;
   }
