@@ -82,7 +82,10 @@ export class Vault {
   readonly expiration: ExpirationManager;
   readonly scheduler: Scheduler;
   readonly wrapping: WrappingManager;
-  readonly clusterId = randomUUID();
+  /** Kept in the seal config for the life of the storage, as Vault keeps it. */
+  get clusterId(): string | undefined {
+    return this.seal.clusterId();
+  }
   readonly version: string;
   private readonly systemPaths: CompiledPath[];
   private readonly auditAuthByToken = new WeakMap<TokenRecord, AuditAuthInput>();
