@@ -9,6 +9,7 @@ import { createApp } from './http/app';
 import { messageClassesFor } from './http/message-classes';
 import { createVaultHttpServer } from './http/list-method';
 import { createLogger, type Logger } from './logger';
+import { parseListenAddress } from './listen-address';
 import { openDatabase } from './storage/database';
 import { systemClock } from './util/clock';
 
@@ -37,14 +38,6 @@ export interface RunningServer {
 
 /** Name of the database file inside the data directory. */
 export const DATABASE_FILE = 'leasehold.db';
-
-function parseListen(listen: string): { host: string; port: number } {
-  const i = listen.lastIndexOf(':');
-  const host = i < 0 ? listen : listen.slice(0, i).replace(/^\[|\]$/g, '');
-  const port = i < 0 ? 8200 : Number(listen.slice(i + 1));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid listen address "${listen}"`);
-  return { host: host || '127.0.0.1', port };
-}
 
 /** Builds the vault and listens. In dev mode it initialises with one share, unseals and mounts kv-v2 at secret/. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
@@ -80,7 +73,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const app = createApp({ vault, logger });
   const server = createVaultHttpServer(app, messageClassesFor(app));
-  const { host, port } = parseListen(options.listen ?? '127.0.0.1:8200');
+  const { host, port } = parseListenAddress(options.listen ?? '127.0.0.1:8200');
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

@@ -196,6 +196,8 @@ export function lookupField(response: VaultResponse, field: string): unknown {
 
 /** A field printed by `-field`: raw strings, Go-style values in table mode, JSON otherwise. */
 export function formatFieldValue(value: unknown, format: OutputFormat): string {
+  // With -format=json Vault prints the field as JSON, strings included ("s3cret", quoted).
+  if (format === 'json') return formatJson(value);
   if (typeof value === 'string') return value;
-  return format === 'json' ? formatJson(value) : formatGoValue(value);
+  return formatGoValue(value);
 }

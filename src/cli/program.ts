@@ -32,11 +32,35 @@ export function buildProgram(): Command {
   registerPolicyCommands(program);
   registerTokenCommands(program);
   registerLeaseCommands(program);
+  // Set after the subcommands copied the full-help setting: only the root's own errors (an unknown
+  // command) get one line and a hint instead of the whole help, as `vault` does.
+  program.showHelpAfterError('Run "leasehold -help" to see the commands.');
   return program;
+}
+
+/** Commander names options as it parsed them (`--field`); errors name them as the user typed them (`-field`). */
+function reportFlagsAsTyped(program: Command, typed: readonly string[], normalized: readonly string[]): void {
+  const typedName = new Map<string, string>();
+  if (typed.length === normalized.length) {
+    typed.forEach((arg, i) => {
+      const parsed = normalized[i] as string;
+      if (parsed === arg) return;
+      typedName.set(parsed, arg);
+      typedName.set(parsed.split('=')[0] as string, arg.split('=')[0] as string);
+    });
+  }
+  const rewrite = (text: string) => text.replace(/'(--[^'\s]+)'/g, (whole, name: string) => (typedName.has(name) ? `'${typedName.get(name)}'` : whole));
+  const visit = (command: Command): void => {
+    command.configureOutput({ outputError: (text, write) => write(rewrite(text)) });
+    command.commands.forEach(visit);
+  };
+  visit(program);
 }
 
 /** Parses `argv` (without node and script) and runs the chosen command; the exit code is left in process.exitCode. */
 export async function runCli(argv: readonly string[]): Promise<void> {
   const program = buildProgram();
-  await program.parseAsync(normalizeVaultFlags(argv, collectLongOptions(program)), { from: 'user' });
+  const normalized = normalizeVaultFlags(argv, collectLongOptions(program));
+  reportFlagsAsTyped(program, argv, normalized);
+  await program.parseAsync(normalized, { from: 'user' });
 }

@@ -56,6 +56,15 @@ function canonicalise(path: CompiledPath, relativePath: string, captures: Record
   return { captures: { ...captures, ...changed }, canonicalPath };
 }
 
+/**
+ * Drops null-valued keys: all of them, or only the declared ones when `declaredOnly` is given
+ * (a path that accepts any fields keeps nulls in its undeclared keys, which are data).
+ */
+function withoutNulls(data: Record<string, unknown>, declaredOnly: Record<string, unknown> | undefined): Record<string, unknown> {
+  // fromEntries defines properties (no setters), so a `__proto__` data key stays a plain key.
+  return Object.fromEntries(Object.entries(data).filter(([key, value]) => value !== null || (declaredOnly !== undefined && !Object.hasOwn(declaredOnly, key))));
+}
+
 /** Matches the path, decides the operation, and validates fields. Throws 404/405/400 as Vault would. */
 export async function resolveRequest(
   compiled: CompiledPath[],
@@ -68,7 +77,9 @@ export async function resolveRequest(
   const match = { path: raw.path, captures };
   const def = match.path.definition;
 
-  const rawData = { ...incoming.rawData };
+  // A JSON null means "not given", as in Vault (hvac and Ansible send every unset option as null).
+  // Where a path takes arbitrary data (KV secrets), undeclared keys are the data itself and keep their nulls.
+  const rawData = withoutNulls(incoming.rawData, def.acceptsAnyFields ? (def.fields?.shape ?? {}) : undefined);
   const warnings: string[] = [];
   let fields: Record<string, unknown> = merged(rawData, match.captures);
   if (def.fields) {

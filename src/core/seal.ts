@@ -47,6 +47,7 @@ export class SealManager {
   private pendingShares: Uint8Array[] = [];
   private nonce = '';
   private rootKey: Uint8Array | undefined;
+  private cachedClusterId: string | undefined;
   private readonly readConfig: Statement<[], SealConfigRow>;
   private readonly unsealListeners: (() => void | Promise<void>)[] = [];
   private readonly sealListeners: (() => void | Promise<void>)[] = [];
@@ -71,6 +72,15 @@ export class SealManager {
 
   get initialized(): boolean {
     return this.readConfig.get() !== undefined;
+  }
+
+  /** The cluster's id, kept for the life of the storage; storage initialised before ids were stored gets one now. Undefined before init. */
+  clusterId(): string | undefined {
+    if (this.cachedClusterId !== undefined) return this.cachedClusterId;
+    if (!this.initialized) return undefined;
+    this.db.prepare('UPDATE seal_config SET cluster_id = ? WHERE id = 1 AND cluster_id IS NULL').run(randomUUID());
+    this.cachedClusterId = (this.db.prepare('SELECT cluster_id FROM seal_config WHERE id = 1').get() as { cluster_id: string }).cluster_id;
+    return this.cachedClusterId;
   }
 
   get sealed(): boolean {
@@ -117,8 +127,8 @@ export class SealManager {
     try {
       this.db.transaction(() => {
         this.db
-          .prepare('INSERT INTO seal_config (id, secret_shares, secret_threshold, keyring, initialized_at) VALUES (1, ?, ?, ?, ?)')
-          .run(secretShares, secretThreshold, sealedKeyring, this.clock.nowMs());
+          .prepare('INSERT INTO seal_config (id, secret_shares, secret_threshold, keyring, initialized_at, cluster_id) VALUES (1, ?, ?, ?, ?, ?)')
+          .run(secretShares, secretThreshold, sealedKeyring, this.clock.nowMs(), randomUUID());
         bootstrap();
       })();
     } finally {

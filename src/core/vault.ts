@@ -99,7 +99,10 @@ export class Vault {
   readonly governanceEvents: GovernanceEvents;
   readonly ledger: Ledger;
   private readonly ledgerEvents: LedgerEvents;
-  readonly clusterId = randomUUID();
+  /** Kept in the seal config for the life of the storage, as Vault keeps it. */
+  get clusterId(): string | undefined {
+    return this.seal.clusterId();
+  }
   readonly version: string;
   private readonly systemPaths: CompiledPath[];
   private readonly auditAuthByToken = new WeakMap<TokenRecord, AuditAuthInput>();

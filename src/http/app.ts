@@ -8,6 +8,8 @@ import type { Vault } from '../core/vault';
 import type { Logger } from '../logger';
 import { errorToResponse } from './errors';
 import { LIST_HEADER } from './list-method';
+import { parseGoBool } from './parse-bool';
+import { emptySegmentRedirect } from './path-redirect';
 import { type BodyLimits, canonicalPath, DEFAULT_BODY_LIMITS, parseJsonBody, queryData, readBody } from './request-parsing';
 
 /** Options for the HTTP layer. */
@@ -17,16 +19,12 @@ export interface AppOptions {
   bodyLimits?: BodyLimits;
 }
 
-function isTrue(value: unknown): boolean {
-  return value === 'true' || value === '1';
-}
-
 /** The logical operation for an HTTP method, as Vault maps them. */
 function operationFor(req: Request, query: Record<string, unknown>): Operation | 'write' {
   switch (req.method) {
     case 'GET':
     case 'HEAD':
-      return req.headers[LIST_HEADER] === '1' || isTrue(query.list) ? 'list' : 'read';
+      return req.headers[LIST_HEADER] === '1' || (query.list !== undefined && query.list !== '' && parseGoBool('list', query.list)) ? 'list' : 'read';
     case 'POST':
     case 'PUT':
       return 'write';
@@ -72,6 +70,11 @@ export function createApp(options: AppOptions): express.Express {
     const requestId = randomUUID();
     try {
       const rawTarget = req.originalUrl;
+      const redirect = emptySegmentRedirect(rawTarget);
+      if (redirect !== undefined) {
+        res.writeHead(301, { 'Cache-Control': 'no-store', Location: redirect, 'Content-Length': 0 }).end();
+        return;
+      }
       const path = canonicalPath(rawTarget);
       const query = queryData(rawTarget);
       const operation = operationFor(req, query);

@@ -60,7 +60,6 @@ describe('canonical paths', () => {
     '/v1/secret/data/a%2f..%2fb',
     '/v1/secret/data/%2e%2e/sys/mounts',
     '/v1/secret/data/a/%2E%2E/b',
-    '/v1/secret//data/a',
     '/v1/secret/./data/a',
     '/v1/secret/data/a/..',
     '/v1/secret/data/a%5cb',
@@ -72,6 +71,14 @@ describe('canonical paths', () => {
     const res = await request(app).post(path).set('X-Vault-Token', rootToken).send({ data: { a: 1 } });
     expect(res.status).toBe(400);
     expect(res.headers['content-type']).toBe('application/json');
+    expect((db.prepare('SELECT count(*) AS n FROM entries').get() as { n: number }).n).toBe(before.n);
+  });
+  it('redirects /v1/secret//data/a with 301 to the cleaned path (as Vault does) and writes nothing', async () => {
+    const { app, rootToken, db } = await withKv();
+    const before = db.prepare('SELECT count(*) AS n FROM entries').get() as { n: number };
+    const res = await request(app).post('/v1/secret//data/a').set('X-Vault-Token', rootToken).send({ data: { a: 1 } });
+    expect(res.status).toBe(301);
+    expect(res.headers.location).toBe('/v1/secret/data/a');
     expect((db.prepare('SELECT count(*) AS n FROM entries').get() as { n: number }).n).toBe(before.n);
   });
 });

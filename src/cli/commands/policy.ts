@@ -34,6 +34,8 @@ export function registerPolicyCommands(program: Command): void {
       action(async (context, rawName: string, source: string) => {
         const name = policyName(rawName);
         const text = await readPolicySource(source);
+        // Vault refuses an empty policy rather than storing one that grants nothing by accident (`policy write NAME /dev/null`).
+        if (text.trim() === '') throw new CliError(`Error uploading policy: 'policy' parameter not supplied or empty`, 2);
         await context.call('uploading policy', () => context.client().write(`sys/policies/acl/${name}`, { policy: text }));
         if (context.format === 'table') context.print(`Success! Uploaded policy: ${name}`);
         return 0;

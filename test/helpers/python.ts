@@ -1,0 +1,16 @@
+// Runs a Python script with Debian's python3 (where python3-hvac is installed; see
+// scripts/ensure-hvac.sh) and returns its exit code and output.
+import { execFile } from 'node:child_process';
+
+/** The interpreter with hvac: the system one, not whatever `python3` is first on PATH. */
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+
+/** Runs `script` with `env` added to a minimal environment. Never rejects: the caller asserts on the code. */
+export function runPython(script: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(SYSTEM_PYTHON, [script], { env: { PATH: '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
