@@ -4,6 +4,7 @@ import { isRecord, type VaultResponse } from '../client';
 import { action, CliError, parseIntegerFlag } from '../context';
 import { formatJson } from '../format';
 import { readHiddenLine } from '../terminal';
+import { registerOperatorAuditCommands } from './operator-audit';
 import { printSealStatus } from './status';
 
 interface InitOptions {
@@ -65,6 +66,7 @@ export function formatInitResult(result: InitResult): string {
 /** Registers the `operator` group. */
 export function registerOperatorCommands(program: Command): void {
   const operator = program.command('operator').description('Initialise, unseal and seal the server');
+  registerOperatorAuditCommands(operator);
 
   operator
     .command('init')
