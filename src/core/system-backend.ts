@@ -6,6 +6,7 @@ import { bool, durationSeconds, int, str, stringList } from './fields';
 import type { Backend, BackendRequest, BackendResponse, PathDefinition } from './framework';
 import type { MountEntry } from './mounts';
 import { auditPaths } from './audit/paths';
+import { keyCeremonyPaths } from './key-ceremony-paths';
 import { leasePaths } from './lease-paths';
 import { wrappingPaths } from './wrapping/paths';
 import { policyPaths } from './policy/policy-paths';
@@ -285,6 +286,7 @@ export function systemBackend(vault: Vault): Backend {
       ...leasePaths(vault.expiration),
       ...wrappingPaths(vault.wrapping),
       ...auditPaths(vault.audit),
+      ...keyCeremonyPaths(vault),
     ],
   };
 }
