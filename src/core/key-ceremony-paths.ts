@@ -39,14 +39,14 @@ export function keyCeremonyPaths(vault: Vault): PathDefinition[] {
       fields: z.object({
         secret_shares: int(1, 255).optional().describe('Number of new key shares.'),
         secret_threshold: int(1, 255).optional().describe('Number of new shares needed to unseal.'),
-        pgp_keys: z.array(str(16384)).max(255).optional().describe('Not supported: refused when given.'),
+        pgp_keys: z.array(str(16384)).max(255).nullish().describe('Not supported: refused when given.'),
         backup: bool().optional().describe('Not supported: refused when true.'),
         require_verification: bool().optional().describe('Not supported: refused when true.'),
       }),
       operations: {
         read: () => raw(rekey.status()),
         update: (req) => {
-          const f = req.fields as { secret_shares?: number; secret_threshold?: number; pgp_keys?: string[]; backup?: boolean; require_verification?: boolean };
+          const f = req.fields as { secret_shares?: number; secret_threshold?: number; pgp_keys?: string[] | null; backup?: boolean; require_verification?: boolean };
           if (f.pgp_keys?.length) throw new BadRequestError('PGP-encrypted key shares (pgp_keys) are not supported by Leasehold');
           if (f.backup) throw new BadRequestError('backup of PGP-encrypted shares is not supported by Leasehold');
           if (f.require_verification) throw new BadRequestError('rekey verification is not supported by Leasehold');
@@ -77,12 +77,12 @@ export function keyCeremonyPaths(vault: Vault): PathDefinition[] {
       unauthenticated: true,
       fields: z.object({
         otp: str(128).optional().describe('A base62 one-time password of otp_length characters; generated and returned when absent.'),
-        pgp_key: str(16384).optional().describe('Not supported: refused when given.'),
+        pgp_key: str(16384).nullish().describe('Not supported: refused when given.'),
       }),
       operations: {
         read: () => raw(generateRoot.status()),
         update: (req) => {
-          const f = req.fields as { otp?: string; pgp_key?: string };
+          const f = req.fields as { otp?: string; pgp_key?: string | null };
           if (f.pgp_key) throw new BadRequestError('PGP-encrypted root tokens (pgp_key) are not supported by Leasehold');
           return raw(generateRoot.start(f.otp));
         },

@@ -5,6 +5,7 @@ import { action, CliError, parseIntegerFlag } from '../context';
 import { formatJson } from '../format';
 import { readHiddenLine } from '../terminal';
 import { registerOperatorAuditCommands } from './operator-audit';
+import { registerCeremonyCommands } from './operator-ceremonies';
 import { printSealStatus } from './status';
 
 interface InitOptions {
@@ -67,6 +68,7 @@ export function formatInitResult(result: InitResult): string {
 export function registerOperatorCommands(program: Command): void {
   const operator = program.command('operator').description('Initialise, unseal and seal the server');
   registerOperatorAuditCommands(operator);
+  registerCeremonyCommands(operator);
 
   operator
     .command('init')
