@@ -42,6 +42,13 @@ export function decodeUnsealKey(input: string): Uint8Array {
   throw new BadRequestError('invalid key: expected a hex or base64 unseal key');
 }
 
+/** Vault's limits on a share split (sys/init and sys/rekey/init). */
+export function checkShareParameters(secretShares: number, secretThreshold: number): void {
+  if (!Number.isInteger(secretShares) || secretShares < 1 || secretShares > 255) throw new BadRequestError('secret_shares must be between 1 and 255');
+  if (!Number.isInteger(secretThreshold) || secretThreshold < 1 || secretThreshold > secretShares) throw new BadRequestError('secret_threshold must be between 1 and secret_shares');
+  if (secretShares > 1 && secretThreshold < 2) throw new BadRequestError('secret_threshold must be greater than one for multiple shares');
+}
+
 /** Owns the seal lifecycle; the barrier holds keys only between unseal and seal. */
 export class SealManager {
   private pendingShares: Uint8Array[] = [];
@@ -107,9 +114,7 @@ export class SealManager {
   async initialize(request: InitRequest, bootstrap: () => void): Promise<Uint8Array[]> {
     const { secretShares, secretThreshold } = request;
     if (this.initialized) throw new BadRequestError('Vault is already initialized');
-    if (secretShares < 1 || secretShares > 255) throw new BadRequestError('secret_shares must be between 1 and 255');
-    if (secretThreshold < 1 || secretThreshold > secretShares) throw new BadRequestError('secret_threshold must be between 1 and secret_shares');
-    if (secretShares > 1 && secretThreshold < 2) throw new BadRequestError('secret_threshold must be greater than one for multiple shares');
+    checkShareParameters(secretShares, secretThreshold);
 
     const rootKey = generateKey();
     const keyring: Keyring = {
@@ -195,6 +200,68 @@ export class SealManager {
     zeroize(this.rootKey);
     this.rootKey = undefined;
     this.resetProgress();
+  }
+
+  /** The current seal's share parameters: what a key ceremony collects (threshold, and each share's byte length). */
+  shareParameters(): { threshold: number; shares: number; shareLength: number } {
+    const config = this.readConfig.get();
+    if (!config) throw new BadRequestError('Vault is not initialized');
+    return { threshold: config.secret_threshold, shares: config.secret_shares, shareLength: config.secret_shares === 1 ? ROOT_KEY_BYTES : ROOT_KEY_BYTES + 1 };
+  }
+
+  /**
+   * Reconstructs the root key from a threshold of current shares and proves it by opening the stored
+   * keyring. Consumes (zeroes) `shares`; the caller owns and zeroes the returned key. The error
+   * never says which share was wrong or shows any of them.
+   */
+  async recoverRootKey(shares: Uint8Array[], what: string): Promise<Uint8Array> {
+    const config = this.readConfig.get();
+    if (!config) throw new BadRequestError('Vault is not initialized');
+    let rootKey: Uint8Array | undefined;
+    try {
+      rootKey = shares.length === 1 ? (shares[0] as Uint8Array).slice() : await combine(shares);
+      zeroize(openRecord(rootKey, KEYRING_LOCATION, config.keyring));
+      return rootKey;
+    } catch {
+      zeroize(rootKey);
+      throw new BadRequestError(`${what} failed: the provided key shares do not reconstruct the root key; progress has been reset`);
+    } finally {
+      for (const s of shares) zeroize(s);
+    }
+  }
+
+  /**
+   * Rekey: a new root key split into new shares, with the keyring re-sealed under it. The new seal
+   * configuration and the re-sealed keyring are written in one statement of one transaction, so a
+   * crash leaves either the old shares or the new ones valid, never neither. Returns the new shares
+   * (the only copy). `currentRootKey` must come from `recoverRootKey`; it is zeroed.
+   */
+  async rekey(currentRootKey: Uint8Array, secretShares: number, secretThreshold: number): Promise<Uint8Array[]> {
+    try {
+      checkShareParameters(secretShares, secretThreshold);
+      const config = this.readConfig.get();
+      if (!config) throw new BadRequestError('Vault is not initialized');
+      const newRootKey = generateKey();
+      const shares = secretShares === 1 ? [newRootKey.slice()] : await split(newRootKey, secretShares, secretThreshold);
+      const plaintext = openRecord(currentRootKey, KEYRING_LOCATION, config.keyring);
+      const sealedKeyring = sealRecord(newRootKey, 0, KEYRING_LOCATION, plaintext);
+      zeroize(plaintext);
+      this.db.transaction(() => {
+        this.db.prepare('UPDATE seal_config SET secret_shares = ?, secret_threshold = ?, keyring = ? WHERE id = 1').run(secretShares, secretThreshold, sealedKeyring);
+      })();
+      // sys/rotate re-seals the keyring under the root key held while unsealed: it must be the new one.
+      if (this.rootKey) {
+        zeroize(this.rootKey);
+        this.rootKey = newRootKey;
+      } else {
+        zeroize(newRootKey);
+      }
+      // Unseal progress under the old shares is meaningless now.
+      this.resetProgress();
+      return shares;
+    } finally {
+      zeroize(currentRootKey);
+    }
   }
 
   /** sys/rotate: adds a keyring term and persists the keyring under the root key. */

@@ -6,6 +6,7 @@ import { bool, durationSeconds, int, str, stringList } from './fields';
 import type { Backend, BackendRequest, BackendResponse, PathDefinition } from './framework';
 import type { MountEntry } from './mounts';
 import { auditPaths } from './audit/paths';
+import { keyCeremonyPaths } from './key-ceremony-paths';
 import { leasePaths } from './lease-paths';
 import { governancePaths } from './governance/paths';
 import { ledgerPaths } from './governance/ledger-paths';
@@ -142,16 +143,17 @@ export function systemBackend(vault: Vault): Backend {
         fields: z.object({
           secret_shares: int(1, 255).describe('Number of key shares to split the root key into.'),
           secret_threshold: int(1, 255).describe('Number of shares required to reconstruct the root key.'),
-          pgp_keys: z.array(str(16384)).max(255).optional(),
-          root_token_pgp_key: str(16384).optional(),
-          stored_shares: int(0, 255).optional(),
-          recovery_shares: int(0, 255).optional(),
-          recovery_threshold: int(0, 255).optional(),
+          // hvac's sys.initialize sends null for every option it was not given.
+          pgp_keys: z.array(str(16384)).max(255).nullish(),
+          root_token_pgp_key: str(16384).nullish(),
+          stored_shares: int(0, 255).nullish(),
+          recovery_shares: int(0, 255).nullish(),
+          recovery_threshold: int(0, 255).nullish(),
         }).partial(),
         operations: {
           read: () => ({ raw: { statusCode: 200, body: { initialized: vault.seal.initialized } } }),
           update: async (req) => {
-            const f = req.fields as { secret_shares?: number; secret_threshold?: number; pgp_keys?: string[]; root_token_pgp_key?: string };
+            const f = req.fields as { secret_shares?: number; secret_threshold?: number; pgp_keys?: string[] | null; root_token_pgp_key?: string | null };
             if (f.pgp_keys?.length || f.root_token_pgp_key) throw new BadRequestError('PGP-encrypted key shares are not supported');
             if (f.secret_shares === undefined || f.secret_threshold === undefined) throw new BadRequestError('secret_shares and secret_threshold are required');
             const { keys, rootToken } = await vault.initialize(f.secret_shares, f.secret_threshold);
@@ -289,6 +291,7 @@ export function systemBackend(vault: Vault): Backend {
       ...wrappingPaths(vault.wrapping),
       ...auditPaths(vault.audit),
       ...ledgerPaths(vault.ledger),
+      ...keyCeremonyPaths(vault),
     ],
   };
 }

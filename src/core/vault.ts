@@ -7,6 +7,7 @@ import type { Logger } from '../logger';
 import type { Clock } from '../util/clock';
 import { merged } from '../util/objects';
 import { type AuditAuthInput, AuditBroker, type AuditRequestInput, type AuditResponseInput } from './audit/broker';
+import { isAuditDisable } from './audit/recovery';
 import { Barrier } from './barrier';
 import { BarrierStorage } from './barrier-storage';
 import { addressInCidrs } from './cidr';
@@ -364,11 +365,11 @@ export class Vault {
     let auditRequest: AuditRequestInput | undefined;
     // The devices that recorded the request entry: its response entry is owed to exactly those.
     let auditScope: ReadonlySet<string> | undefined;
-    const logRequest = async (error?: string) => {
+    const logRequest = async (error?: string, recovery = false) => {
       // With no device now, the response is owed to none (not even one this request enables).
       if (!audited || !this.audit.hasDevices()) return;
       auditRequest = this.auditRequestInput(request, requestId, path, mount, token, operation, error);
-      auditScope = await this.audit.logRequest(auditRequest);
+      auditScope = await (recovery ? this.audit.logRecoveryRequest(auditRequest) : this.audit.logRequest(auditRequest));
     };
 
     try {
@@ -418,7 +419,8 @@ export class Vault {
         const def = resolved.path.definition;
         // The one access check: on the path the backend will act on, with the parameters as it will read them.
         const allowed = def.tokenOnly || acl.allowOperation(mountPath + resolved.canonicalPath, operation, resolved.effectiveData, def.sudo ?? false, wrapTtlSeconds);
-        await logRequest(allowed ? undefined : 'permission denied');
+        // An authorised audit device disable proceeds even when no device can record it (see logRecoveryRequest).
+        await logRequest(allowed ? undefined : 'permission denied', allowed && isAuditDisable(mountPath, operation, resolved.canonicalPath));
         if (!allowed) throw new PermissionDeniedError();
         if (token.usesRemaining !== null && request.token) {
           const use = this.tokens.consumeUse(request.token);

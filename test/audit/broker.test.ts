@@ -8,6 +8,7 @@ import { AuditFailureError } from '../../src/core/audit/errors';
 import { BadRequestError } from '../../src/errors';
 import { ManualClock } from '../../src/util/clock';
 import { memoryStorage } from '../helpers/backend';
+import { breakAuditFile } from '../helpers/audit';
 
 const SECRET = 'planted-secret-value-7f3a';
 const TOKEN = 'hvs.planted-client-token-91bc';
@@ -35,6 +36,13 @@ function setup() {
   };
   const broker = new AuditBroker({ storage, clock, logger, generateKey });
   return { store, storage, clock, errors, keys, broker, logger, generateKey };
+}
+
+/** Enables a device at `name` on a file in `dir`, then makes it fail every write. */
+function enableFailing(broker: AuditBroker, name: string): void {
+  const file = path.join(dir, `${name}-broken.log`);
+  broker.enable(name, { type: 'file', description: '', options: { file_path: file }, local: false });
+  breakAuditFile(broker, file);
 }
 
 const requestInput = (over: Partial<AuditRequestInput> = {}): AuditRequestInput => ({
@@ -84,9 +92,16 @@ const responseInput = (over: Partial<AuditResponseInput> = {}): AuditResponseInp
   ...over,
 });
 
-const readLines = (file: string) =>
+/** A device's file without the test entry every enable writes first (as Vault's does). */
+const auditText = (file: string) =>
   fs
     .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => !l.includes('"id":"audit-device-test"'))
+    .join('\n');
+
+const readLines = (file: string) =>
+  auditText(file)
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as Record<string, any>);
@@ -107,7 +122,7 @@ describe('AuditBroker', () => {
     await broker.logRequest(requestInput());
     await broker.logResponse(responseInput());
 
-    const text = fs.readFileSync(file, 'utf8');
+    const text = auditText(file);
     for (const plain of [SECRET, TOKEN, ACCESSOR, NEW_TOKEN, WRAP_TOKEN, 'new-accessor-1', 'wrap-accessor-1']) expect(text).not.toContain(plain);
     const [req, resp] = readLines(file);
     const h = (v: string) => broker.hash('file', v);
@@ -167,7 +182,7 @@ describe('AuditBroker', () => {
     broker.enable('raw', { type: 'file', description: '', options: { file_path: raw, log_raw: 'true' }, local: false });
     broker.enable('acc', { type: 'file', description: '', options: { file_path: acc, hmac_accessor: 'false' }, local: false });
     await broker.logRequest(requestInput());
-    const rawText = fs.readFileSync(raw, 'utf8');
+    const rawText = auditText(raw);
     expect(rawText).toContain(SECRET);
     expect(rawText).toContain(TOKEN);
     const [accLine] = readLines(acc);
@@ -200,7 +215,7 @@ describe('AuditBroker', () => {
       broker.logRequest(requestInput({ requestId })).then(() => seenAtResolve.push(readLines(file).map((l) => l.request.id as string))),
     );
     // Nothing is written while the requests of this turn are still arriving...
-    expect(fs.readFileSync(file, 'utf8')).toBe('');
+    expect(auditText(file)).toBe('');
     await Promise.all(pending);
     // ...then one write carries all of them (not one each), and every caller saw every line on disk when it went on.
     expect(writeCalls() - before).toBeLessThan(5);
@@ -254,9 +269,8 @@ describe('AuditBroker', () => {
   });
 
   it('a failed group write refuses every entry in it', async () => {
-    if (!fs.existsSync('/dev/full')) return;
     const { broker } = setup();
-    broker.enable('full', { type: 'file', description: '', options: { file_path: '/dev/full' }, local: false });
+    enableFailing(broker, 'full');
     const results = await Promise.allSettled([broker.logRequest(requestInput({ requestId: 'a' })), broker.logRequest(requestInput({ requestId: 'b' }))]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     for (const r of results) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(AuditFailureError);
@@ -268,7 +282,7 @@ describe('AuditBroker', () => {
     broker.enable('file', { type: 'file', description: '', options: { file_path: file, prefix: 'AUDIT ', elide_list_responses: 'true' }, local: false });
     await broker.logRequest(requestInput({ data: { visible: 'shown', hidden: 'masked' }, nonHmacRequestKeys: ['visible'] }));
     await broker.logResponse(responseInput({ operation: 'list', response: { mountType: 'kv', data: { keys: ['a', 'b', 'c'] } } }));
-    const text = fs.readFileSync(file, 'utf8');
+    const text = auditText(file);
     const lines = text.split('\n').filter((l) => l !== '');
     expect(lines.every((l) => l.startsWith('AUDIT {'))).toBe(true);
     const [req, resp] = lines.map((l) => JSON.parse(l.slice('AUDIT '.length)));
@@ -306,10 +320,9 @@ describe('AuditBroker', () => {
     expect(resp?.response).toEqual({ mount_accessor: 'kv_1234', mount_point: 'secret/', mount_type: 'kv' });
   });
 
-  it('fails closed when the only device cannot write (/dev/full)', async () => {
-    if (!fs.existsSync('/dev/full')) return;
+  it('fails closed when the only device cannot write', async () => {
     const { broker, errors } = setup();
-    broker.enable('full', { type: 'file', description: '', options: { file_path: '/dev/full' }, local: false });
+    enableFailing(broker, 'full');
     await expect(broker.logRequest(requestInput())).rejects.toThrow(AuditFailureError);
     await expect(broker.logResponse(responseInput())).rejects.toThrow(AuditFailureError);
     const failure = await broker.logRequest(requestInput()).then(
@@ -322,15 +335,39 @@ describe('AuditBroker', () => {
     expect(JSON.stringify(errors)).not.toContain(TOKEN);
   });
 
-  it('succeeds when at least one of two devices writes', async () => {
+  it('refuses at enable a device whose test entry cannot be written (/dev/full), persisting nothing', () => {
     if (!fs.existsSync('/dev/full')) return;
+    const { broker, storage } = setup();
+    expect(() => broker.enable('full', { type: 'file', description: '', options: { file_path: '/dev/full' }, local: false })).toThrow(
+      new BadRequestError('audit device "full/" cannot write to "/dev/full": the test entry failed (ENOSPC)'),
+    );
+    expect(broker.hasDevices()).toBe(false);
+    expect(storage.getJSON('devices')).toBeUndefined();
+  });
+
+  it('counts failures in the device health, and lets an audit disable through when nothing can record it', async () => {
+    const { broker, clock, errors } = setup();
+    enableFailing(broker, 'full');
+    clock.advanceSeconds(5);
+    await expect(broker.logRequest(requestInput())).rejects.toThrow(AuditFailureError);
+    await expect(broker.logRequest(requestInput())).rejects.toThrow(AuditFailureError);
+    const health = broker.list()['full/']?.health;
+    expect(health).toMatchObject({ failures_since_enable: 2, last_error: expect.stringMatching(/is a directory/), last_error_time: '2026-01-01T00:00:05.000Z' });
+    const scope = await broker.logRecoveryRequest(requestInput({ operation: 'delete', path: 'sys/audit/full' }));
+    expect(scope.size).toBe(0);
+    expect(errors).toContainEqual({ path: 'sys/audit/full', operation: 'delete' });
+    expect(JSON.stringify(errors)).not.toContain(TOKEN);
+  });
+
+  it('succeeds when at least one of two devices writes', async () => {
     const { broker, errors } = setup();
     const file = path.join(dir, 'audit.log');
-    broker.enable('full', { type: 'file', description: '', options: { file_path: '/dev/full' }, local: false });
+    enableFailing(broker, 'full');
     broker.enable('file', { type: 'file', description: '', options: { file_path: file }, local: false });
+    const before = errors.length;
     await broker.logRequest(requestInput());
-    expect(readLines(file)).toHaveLength(1);
-    expect(errors).toHaveLength(1);
+    expect(readLines(file).filter((l) => l.request?.id !== 'audit-device-test')).toHaveLength(1);
+    expect(errors).toHaveLength(before + 1);
   });
 
   it('refuses duplicate or overlapping paths, unknown types and options, and unsafe files, persisting nothing', async () => {
@@ -360,7 +397,14 @@ describe('AuditBroker', () => {
     broker.enable('team/file', { type: 'file', description: 'team log', options: { file_path: file, log_raw: 'false' }, local: true });
     const listing = broker.list();
     expect(listing).toEqual({
-      'team/file/': { type: 'file', description: 'team log', options: { file_path: file, log_raw: 'false' }, local: true, path: 'team/file/' },
+      'team/file/': {
+        type: 'file',
+        description: 'team log',
+        options: { file_path: file, log_raw: 'false' },
+        local: true,
+        path: 'team/file/',
+        health: { failures_since_enable: 0, last_error: '', last_error_time: '', last_success_time: '2026-01-01T00:00:00.000Z' },
+      },
     });
     const keyB64 = Buffer.from(keys[0] as Uint8Array).toString('base64');
     expect(JSON.stringify(listing)).not.toContain(keyB64);
@@ -394,7 +438,7 @@ describe('AuditBroker', () => {
     expect(broker.list()).toEqual({});
     expect(keys[0]?.every((b) => b === 0)).toBe(true);
     await broker.logRequest(requestInput());
-    expect(fs.readFileSync(file, 'utf8')).toBe('');
+    expect(auditText(file)).toBe('');
     // Disabling a path with no device is not an error.
     broker.disable('file');
   });
@@ -464,7 +508,7 @@ describe('audit line layout', () => {
     await broker.logRequest(requestInput({ requestId: 'err-1', error }));
     await broker.logResponse(responseInput({ requestId: 'err-1', error }));
 
-    const raw = fs.readFileSync(file, 'utf8').split('\n');
+    const raw = auditText(file).split('\n');
     expect(raw.pop()).toBe('');
     expect(raw).toHaveLength(4);
     const entries = raw.map((line) => {

@@ -41,7 +41,14 @@ describe('sys/audit paths', () => {
     const listed = await call('read', 'audit');
     expect(listed?.topLevelData).toBe(true);
     expect(listed?.data).toEqual({
-      'file/': { type: 'file', description: 'main', options: { file_path: file, hmac_accessor: 'false' }, local: false, path: 'file/' },
+      'file/': {
+        type: 'file',
+        description: 'main',
+        options: { file_path: file, hmac_accessor: 'false' },
+        local: false,
+        path: 'file/',
+        health: { failures_since_enable: 0, last_error: '', last_error_time: '', last_success_time: expect.any(String) },
+      },
     });
 
     const hashed = await call('write', 'audit-hash/file', { input: 'hvs.some-token' });

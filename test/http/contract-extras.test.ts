@@ -6,6 +6,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { openDatabase, type SqliteDatabase } from '../../src/storage/database';
 import { listen, unsealedVault } from '../helpers/vault';
+import { breakAuditFile } from '../helpers/audit';
 
 const countRows = (db: SqliteDatabase, table: 'entries' | 'tokens') => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 
@@ -107,7 +108,11 @@ describe('a request refused because no audit device can record it', () => {
     await request(app).post('/v1/sys/mounts/kv1').set(root).send({ type: 'kv' });
     await request(app).post('/v1/secret/data/before').set(root).send({ data: { v: 'visible' } });
     await request(app).post('/v1/kv1/before').set(root).send({ v: 'visible' });
-    expect((await request(app).put('/v1/sys/audit/full').set(root).send({ type: 'file', options: { file_path: '/dev/full' } })).status).toBe(204);
+    const auditDir = fs.mkdtempSync(path.join(os.tmpdir(), 'leasehold-audit-'));
+    const auditFile = path.join(auditDir, 'broken.log');
+    expect((await request(app).put('/v1/sys/audit/full').set(root).send({ type: 'file', options: { file_path: auditFile } })).status).toBe(204);
+    // From now on the device fails every write (its file is a directory when it reopens).
+    breakAuditFile(vault.audit, auditFile);
 
     const kv1 = vault.mounts.get('kv1/')?.storage;
     const kv2 = vault.mounts.get('secret/')?.storage;
@@ -141,6 +146,7 @@ describe('a request refused because no audit device can record it', () => {
     expect(kv1?.getJSON('before')).toEqual({ v: 'visible' });
     expect(kv2?.listRecursive('')).toEqual(kv2Keys);
     expect(vault.mounts.get('new/')).toBeUndefined();
+    fs.rmSync(auditDir, { recursive: true, force: true });
   });
 });
 

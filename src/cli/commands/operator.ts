@@ -4,6 +4,8 @@ import { isRecord, type VaultResponse } from '../client';
 import { action, CliError, parseIntegerFlag } from '../context';
 import { formatJson } from '../format';
 import { readHiddenLine } from '../terminal';
+import { registerOperatorAuditCommands } from './operator-audit';
+import { registerCeremonyCommands } from './operator-ceremonies';
 import { printSealStatus } from './status';
 
 interface InitOptions {
@@ -65,6 +67,8 @@ export function formatInitResult(result: InitResult): string {
 /** Registers the `operator` group. */
 export function registerOperatorCommands(program: Command): void {
   const operator = program.command('operator').description('Initialise, unseal and seal the server');
+  registerOperatorAuditCommands(operator);
+  registerCeremonyCommands(operator);
 
   operator
     .command('init')

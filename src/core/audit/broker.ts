@@ -40,6 +40,20 @@ export interface AuditDeviceListing {
   options: Record<string, string>;
   local: boolean;
   path: string;
+  /** Leasehold's addition: whether the device is recording, so an operator can find the one that is not. */
+  health: AuditDeviceHealth;
+}
+
+/** A device's health since it was enabled (or since the vault was last unsealed). */
+export interface AuditDeviceHealth {
+  /** Writes (group commits or single entries) that failed since enable or unseal. */
+  failures_since_enable: number;
+  /** The last failure's errno code or message (never an entry's content); empty when none. */
+  last_error: string;
+  /** RFC 3339 time of the last failure; empty when none. */
+  last_error_time: string;
+  /** RFC 3339 time of the last successful write; empty when none yet. */
+  last_success_time: string;
 }
 
 /** A device as persisted. The key is only ever in encrypted storage and in memory while unsealed. */
@@ -79,7 +93,11 @@ interface ActiveDevice {
   formatter: EntryFormatter;
   sink: FileDevice | undefined;
   failure?: string;
+  health: { failures: number; lastError: string; lastErrorMs: number; lastSuccessMs: number };
 }
+
+const freshHealth = (): ActiveDevice['health'] => ({ failures: 0, lastError: '', lastErrorMs: 0, lastSuccessMs: 0 });
+const rfc3339 = (ms: number): string => (ms > 0 ? new Date(ms).toISOString() : '');
 
 const TABLE_KEY = 'devices';
 const SUPPORTED_TYPES = new Set(['file']);
@@ -164,9 +182,10 @@ export class AuditBroker {
     const key = (this.deps.generateKey ?? generateKey)();
     const config: DeviceConfig = { path, type: input.type, description: input.description, options, local: input.local, createdAtMs: this.deps.clock.nowMs() };
     const hasher = new AuditHasher(key, formatting.hashing);
-    const device: ActiveDevice = { config, hasher, formatter: new EntryFormatter(hasher, formatting.format), sink: new FileDevice(file) };
+    const device: ActiveDevice = { config, hasher, formatter: new EntryFormatter(hasher, formatting.format), sink: new FileDevice(file), health: freshHealth() };
     try {
       device.sink?.open();
+      this.writeTestEntry(device);
       this.deps.storage.transaction(() => {
         const table = this.readTable();
         if (this.conflicts(path, table.devices.map((d) => d.path))) throw new BadRequestError('path already in use');
@@ -184,12 +203,16 @@ export class AuditBroker {
   /** Disables a device; a path with no device is not an error (as in Vault). Its key is destroyed. */
   disable(rawPath: string): void {
     const path = normaliseAuditPath(rawPath);
+    let removed = false;
     this.deps.storage.transaction(() => {
       const table = this.readTable();
       const remaining = table.devices.filter((d) => d.path !== path);
-      if (remaining.length !== table.devices.length) this.deps.storage.putJSON(TABLE_KEY, { ...table, devices: remaining });
+      removed = remaining.length !== table.devices.length;
+      if (removed) this.deps.storage.putJSON(TABLE_KEY, { ...table, devices: remaining });
     });
     const device = this.devices.get(path);
+    // The server log records every disable: it may be the only record when no device could write.
+    if (removed || device) this.deps.logger.warn({ auditPath: path, failuresSinceEnable: device?.health.failures ?? 0 }, 'audit device disabled');
     if (device) {
       // Lines already taken for this device are written before its file closes.
       this.flush();
@@ -203,8 +226,20 @@ export class AuditBroker {
   list(): Record<string, AuditDeviceListing> {
     const out: Record<string, AuditDeviceListing> = {};
     for (const path of [...this.devices.keys()].sort()) {
-      const { config } = this.devices.get(path) as ActiveDevice;
-      out[path] = { type: config.type, description: config.description, options: { ...config.options }, local: config.local, path };
+      const { config, health } = this.devices.get(path) as ActiveDevice;
+      out[path] = {
+        type: config.type,
+        description: config.description,
+        options: { ...config.options },
+        local: config.local,
+        path,
+        health: {
+          failures_since_enable: health.failures,
+          last_error: health.lastError,
+          last_error_time: rfc3339(health.lastErrorMs),
+          last_success_time: rfc3339(health.lastSuccessMs),
+        },
+      };
     }
     return out;
   }
@@ -231,6 +266,21 @@ export class AuditBroker {
     return scope;
   }
 
+  /**
+   * Records the request of a sudo-authorised audit device disable. As `logRequest`, except that
+   * when no device can record it the disable still proceeds (owing no response entry): otherwise a
+   * device that fails every write would lock the vault for good. The server log says so.
+   */
+  async logRecoveryRequest(input: AuditRequestInput): Promise<ReadonlySet<string>> {
+    try {
+      return await this.logRequest(input);
+    } catch (err) {
+      if (!(err instanceof AuditFailureError)) throw err;
+      this.deps.logger.error({ path: input.path, operation: input.operation }, 'no audit device could record an audit device disable; allowing it so a failing device can be removed');
+      return new Set();
+    }
+  }
+
   /** Records a response (or error) before it is sent, to the devices in `scope` (default: all). Settles like `logRequest`. */
   async logResponse(input: AuditResponseInput, scope?: ReadonlySet<string>): Promise<void> {
     if (this.devices.size === 0 || scope?.size === 0) return;
@@ -251,7 +301,9 @@ export class AuditBroker {
       try {
         (device.sink as FileDevice).write(lines.length === 1 ? (lines[0] as string) : lines.join(''));
         written.add(device);
+        device.health.lastSuccessMs = this.deps.clock.nowMs();
       } catch (err) {
+        this.noteFailure(device, err);
         this.deps.logger.error({ auditPath: device.config.path, entries: lines.length, err: describeError(err) }, 'audit device failed to record entries');
       }
     }
@@ -270,6 +322,34 @@ export class AuditBroker {
         this.deps.logger.error({ auditPath: device.config.path, err: describeError(err) }, 'audit device could not be reopened');
       }
     }
+  }
+
+  /** Counts a failed write in the device's health (the error's code, never an entry's content). */
+  private noteFailure(device: ActiveDevice, err: unknown): void {
+    const { code, message } = describeError(err);
+    device.health.failures += 1;
+    device.health.lastError = code ?? message;
+    device.health.lastErrorMs = this.deps.clock.nowMs();
+  }
+
+  /**
+   * Writes one test entry before a device is enabled (as Vault does), so a target that opens but
+   * cannot be written (`/dev/full`, a full disk, a read-only mount) is refused with a 400 now rather
+   * than failing every request later.
+   */
+  private writeTestEntry(device: ActiveDevice): void {
+    const line = device.formatter.requestLine(
+      { requestId: 'audit-device-test', operation: 'update', path: 'sys/audit/test', mountType: 'system', mountAccessor: '', data: {}, remoteAddress: '' },
+      entryTime(this.deps.clock.nowMs()),
+    );
+    try {
+      (device.sink as FileDevice).write(line);
+    } catch (err) {
+      const { code } = describeError(err);
+      const target = device.config.options.file_path || device.config.options.path || '';
+      throw new BadRequestError(`audit device "${device.config.path}" cannot write to "${target}": the test entry failed (${code ?? 'write error'})`);
+    }
+    device.health.lastSuccessMs = this.deps.clock.nowMs();
   }
 
   /** Rebuilds the shared scope snapshot after the device table changed. */
@@ -293,6 +373,7 @@ export class AuditBroker {
         else batch.lines.set(device, [line]);
         taken.push(device);
       } catch (err) {
+        this.noteFailure(device, err);
         this.deps.logger.error({ auditPath: device.config.path, entryType: kind, err: describeError(err) }, 'audit device failed to record an entry');
       }
     }
@@ -323,10 +404,10 @@ export class AuditBroker {
       if (!SUPPORTED_TYPES.has(config.type)) throw new BadRequestError(`unknown backend type: "${config.type}"`);
       const { file, formatting } = validateOptions(config.options);
       const hasher = new AuditHasher(key, formatting.hashing);
-      return { config, hasher, formatter: new EntryFormatter(hasher, formatting.format), sink: new FileDevice(file) };
+      return { config, hasher, formatter: new EntryFormatter(hasher, formatting.format), sink: new FileDevice(file), health: freshHealth() };
     } catch (err) {
       const hasher = new AuditHasher(key, { logRaw: false, hmacAccessor: true });
-      return { config, hasher, formatter: new EntryFormatter(hasher, { prefix: '', elideListResponses: false }), sink: undefined, failure: describeError(err).message };
+      return { config, hasher, formatter: new EntryFormatter(hasher, { prefix: '', elideListResponses: false }), sink: undefined, failure: describeError(err).message, health: freshHealth() };
     }
   }
 
