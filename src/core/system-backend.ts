@@ -304,6 +304,8 @@ function mountTablePaths(vault: Vault, table: MountEntry['table']): PathDefiniti
       {
         pattern: `${prefix}/(?<path>.+?)/tune`,
         description: "Read or change a mount's TTLs, description and options.",
+        // Vault's root paths include sys/auth/*, which covers sys/auth/:path/tune (sys/mounts/:path/tune is not).
+        sudo: table === 'auth',
         fields: tuneFields,
         operations: {
           read: (req) => {
