@@ -10,6 +10,7 @@ import { leasePaths } from './lease-paths';
 import { wrappingPaths } from './wrapping/paths';
 import { policyPaths } from './policy/policy-paths';
 import { normalisePolicyName } from './policy/policy-store';
+import { canonicalMountCapture } from './capture-names';
 import type { Vault } from './vault';
 
 /** Vault's system-wide default and maximum lease TTL: 768 hours. */
@@ -131,7 +132,9 @@ export function systemBackend(vault: Vault): Backend {
   return {
     // Policy names are case- and space-insensitive (Vault trims and lowercases them): the ACL must
     // see `sys/policies/acl/admin` for `.../ADMIN` too.
-    canonicalCaptures: { name: normalisePolicyName },
+    // Mount and audit paths: refused if they hold invisible characters, leading slashes folded, so
+    // the ACL checks the name the mount table and audit broker will store (capture-names.ts).
+    canonicalCaptures: { name: normalisePolicyName, path: canonicalMountCapture },
     paths: [
       {
         pattern: 'init',
