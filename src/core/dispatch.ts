@@ -85,11 +85,11 @@ export async function resolveRequest(
   if (def.fields) {
     const shape = def.fields.shape;
     if (!def.acceptsAnyFields) {
-      const unknown = Object.keys(rawData).filter((k) => !(k in shape) && !(k in match.captures));
+      const unknown = Object.keys(rawData).filter((k) => !Object.hasOwn(shape, k) && !Object.hasOwn(match.captures, k));
       if (unknown.length > 0) warnings.push(`Endpoint ignored these unrecognized parameters: [${unknown.join(' ')}]`);
     }
     const known: Record<string, unknown> = {};
-    for (const k of Object.keys(shape)) if (k in fields) known[k] = fields[k];
+    for (const k of Object.keys(shape)) if (Object.hasOwn(fields, k)) known[k] = fields[k];
     const parsed = def.fields.safeParse(known);
     if (!parsed.success) throw new BadRequestError(describeZodError(parsed.error));
     fields = merged(parsed.data, match.captures);
@@ -110,7 +110,7 @@ export async function resolveRequest(
     storage: incoming.storage,
   } satisfies Complete<BackendRequest>;
   const effectiveData: Record<string, unknown> = {};
-  for (const key of Object.keys(rawData)) effectiveData[key] = key in fields && !(key in match.captures) ? fields[key] : rawData[key];
+  for (const key of Object.keys(rawData)) effectiveData[key] = Object.hasOwn(fields, key) && !Object.hasOwn(match.captures, key) ? fields[key] : rawData[key];
   let operation: Operation;
   if (incoming.operation === 'write') {
     operation = def.existenceCheck && !(await def.existenceCheck(request)) ? 'create' : 'update';

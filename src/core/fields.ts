@@ -48,6 +48,13 @@ export const stringList = (maxItems = 256, maxItem = 512) =>
     z.array(z.string().max(maxItem)).max(maxItems),
   );
 
+/**
+ * A list of policy names, trimmed and lower-cased here as every backend does, so the ACL's
+ * parameter constraints see `["BROAD"]` and `[" Broad "]` as the `broad` the backend will store.
+ */
+export const policyList = (maxItems = 256, maxItem = 512) =>
+  stringList(maxItems, maxItem).transform((names) => names.map((n) => n.trim().toLowerCase()).filter((n) => n !== ''));
+
 /** A flat string map (metadata, custom_metadata). Also accepts "k1=v1,k2=v2" like Vault's TypeKVPairs. */
 export const stringMap = (maxKeys = 64, maxKey = 128, maxValue = 512) =>
   z.preprocess(

@@ -52,7 +52,8 @@ const MOUNT_PATH_RE = /^[A-Za-z0-9][A-Za-z0-9_.\-/]*\/$/;
 
 /** Makes `path` a normalised mount path with one trailing slash; refuses odd characters. */
 export function normaliseMountPath(path: string): string {
-  let p = path.trim().replace(/^\/+/, '');
+  // No trim(): a name with edge whitespace is refused by the pattern, never silently changed after the ACL.
+  let p = path.replace(/^\/+/, '');
   if (!p.endsWith('/')) p += '/';
   if (p.length > 256 || !MOUNT_PATH_RE.test(p) || p.includes('//') || p.split('/').some((s) => s === '.' || s === '..')) {
     throw new BadRequestError(`invalid mount path "${path.slice(0, 64)}"`);

@@ -13,6 +13,7 @@ import { ledgerPaths } from './governance/ledger-paths';
 import { wrappingPaths } from './wrapping/paths';
 import { policyPaths } from './policy/policy-paths';
 import { normalisePolicyName } from './policy/policy-store';
+import { canonicalMountCapture } from './capture-names';
 import type { Vault } from './vault';
 
 /** Vault's system-wide default and maximum lease TTL: 768 hours. */
@@ -134,7 +135,9 @@ export function systemBackend(vault: Vault): Backend {
   return {
     // Policy names are case- and space-insensitive (Vault trims and lowercases them): the ACL must
     // see `sys/policies/acl/admin` for `.../ADMIN` too.
-    canonicalCaptures: { name: normalisePolicyName },
+    // Mount and audit paths: refused if they hold invisible characters, leading slashes folded, so
+    // the ACL checks the name the mount table and audit broker will store (capture-names.ts).
+    canonicalCaptures: { name: normalisePolicyName, path: canonicalMountCapture },
     paths: [
       {
         pattern: 'init',
@@ -311,6 +314,8 @@ function mountTablePaths(vault: Vault, table: MountEntry['table']): PathDefiniti
       {
         pattern: `${prefix}/(?<path>.+?)/tune`,
         description: "Read or change a mount's TTLs, description and options.",
+        // Vault's root paths include sys/auth/*, which covers sys/auth/:path/tune (sys/mounts/:path/tune is not).
+        sudo: table === 'auth',
         fields: tuneFields,
         operations: {
           read: (req) => {

@@ -5,7 +5,7 @@ import { BadRequestError, NotFoundError, PermissionDeniedError } from '../errors
 import type { Clock } from '../util/clock';
 import { merged } from '../util/objects';
 import { formatRfc3339 } from '../util/time';
-import { bool, durationSeconds, int, str, stringList, stringMap } from './fields';
+import { bool, durationSeconds, int, str, policyList, stringList, stringMap } from './fields';
 import type { Backend, BackendRequest, BackendResponse, PathDefinition, RequestIdentity } from './framework';
 import { normalisePolicyNames } from './policy/policy-store';
 import type { StorageView } from './storage-view';
@@ -53,7 +53,7 @@ export interface TokenBackendDeps {
 const createFields = z.object({
   id: str(256).optional().describe('Custom token value; root only.'),
   role_name: str(128).optional(),
-  policies: stringList().optional().describe('Policies for the token; a subset of the parent\'s unless created through a role.'),
+  policies: policyList().optional().describe('Policies for the token; a subset of the parent\'s unless created through a role.'),
   meta: stringMap().optional(),
   no_parent: bool().optional(),
   no_default_policy: bool().optional(),
@@ -72,8 +72,8 @@ const createFields = z.object({
 const roleFields = z.object({
   role_name: str(128),
   owner: str(256).optional().describe('Accountable owner (person or team) of tokens created through this role.'),
-  allowed_policies: stringList().optional(),
-  disallowed_policies: stringList().optional(),
+  allowed_policies: policyList().optional(),
+  disallowed_policies: policyList().optional(),
   orphan: bool().optional(),
   renewable: bool().optional(),
   path_suffix: z.string().max(128).regex(/^[A-Za-z0-9_.-]*$/).optional(),

@@ -1,6 +1,6 @@
 // Bounded zod schemas for every AppRole path, with Vault's field names, defaults and leniency.
 import { z } from 'zod';
-import { bool, durationSeconds, int, str, stringList } from '../../core/fields';
+import { bool, durationSeconds, int, policyList, str, stringList } from '../../core/fields';
 
 /** Vault's GenericNameRegex for role names: word characters, `.`, `@` and `-`, starting and ending with a word character. */
 export const ROLE_NAME_PATTERN = String.raw`\w(?:[\w.@-]*\w)?`;
@@ -33,8 +33,8 @@ export const roleFields = z.object({
   secret_id_ttl: durationSeconds().optional().describe('Lifetime of secret IDs in seconds or as a duration string; 0 means no expiry.'),
   local_secret_ids: bool().optional().describe('Cluster-local secret IDs; settable only at creation.'),
   role_id: credential('A custom role_id; defaults to a random UUID. Must be unique across roles.'),
-  token_policies: stringList(256, 128).optional().describe('Policies of the issued tokens.'),
-  policies: stringList(256, 128).optional().describe('Deprecated: use token_policies.'),
+  token_policies: policyList(256, 128).optional().describe('Policies of the issued tokens.'),
+  policies: policyList(256, 128).optional().describe('Deprecated: use token_policies.'),
   token_ttl: durationSeconds().optional().describe('Initial TTL of issued tokens in seconds; 0 uses the mount default.'),
   token_max_ttl: durationSeconds().optional().describe('Maximum lifetime of issued tokens in seconds; 0 uses the mount maximum.'),
   token_explicit_max_ttl: durationSeconds().optional().describe('A hard cap on issued tokens\' lifetime in seconds, renewals included.'),

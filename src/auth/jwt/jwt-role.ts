@@ -2,7 +2,7 @@
 // become metadata, and the Vault token parameters of the tokens it grants.
 import { z } from 'zod';
 import { parseCidrs } from '../../core/cidr';
-import { bool, durationSeconds, int, name, str, stringList, stringMap } from '../../core/fields';
+import { bool, durationSeconds, int, name, policyList, str, stringList, stringMap } from '../../core/fields';
 import type { BackendRequest, BackendResponse, PathDefinition } from '../../core/framework';
 import type { StorageView } from '../../core/storage-view';
 import { BadRequestError, NotFoundError } from '../../errors';
@@ -60,8 +60,8 @@ export function loadRole(storage: StorageView, roleName: string): JwtRole | unde
 }
 
 const tokenFields = {
-  token_policies: stringList(256, 128).optional().describe('Policies of the tokens this role grants.'),
-  policies: stringList(256, 128).optional().describe('Deprecated: use token_policies.'),
+  token_policies: policyList(256, 128).optional().describe('Policies of the tokens this role grants.'),
+  policies: policyList(256, 128).optional().describe('Deprecated: use token_policies.'),
   token_ttl: durationSeconds().optional().describe('Initial TTL of granted tokens, in seconds or as a duration.'),
   ttl: durationSeconds().optional().describe('Deprecated: use token_ttl.'),
   token_max_ttl: durationSeconds().optional().describe('Maximum lifetime of granted tokens, in seconds or as a duration.'),

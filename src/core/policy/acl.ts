@@ -49,7 +49,8 @@ function asParameterMap(value: HclValue | undefined, what: string): Record<strin
   if (value === undefined) return undefined;
   // HCL repeated blocks can yield a list of maps; merge them.
   const maps = Array.isArray(value) ? value : [value];
-  const out: Record<string, unknown[]> = {};
+  // Null prototype: a request key such as `toString` or `constructor` must never find an inherited entry.
+  const out: Record<string, unknown[]> = Object.create(null);
   for (const m of maps) {
     if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new BadRequestError(`failed to parse policy: ${what} must be a map`);
     for (const [k, v] of Object.entries(m)) out[k] = Array.isArray(v) ? v : [v];
@@ -77,7 +78,9 @@ export function parsePolicy(name: string, raw: string): Policy {
         let capabilities = 0;
         const caps = asStringList(body.capabilities, `path "${pattern}": capabilities`);
         for (const cap of caps) {
-          const bit = CAPABILITY_BITS[cap.toLowerCase() as Capability];
+          const lower = cap.toLowerCase();
+          // Own properties only: `constructor` or `valueOf` must be refused, not read off Object.prototype.
+          const bit = Object.hasOwn(CAPABILITY_BITS, lower) ? CAPABILITY_BITS[lower as Capability] : undefined;
           if (bit === undefined) throw new BadRequestError(`failed to parse policy: path "${pattern}": invalid capability "${cap}"`);
           capabilities |= bit;
         }
@@ -89,7 +92,7 @@ export function parsePolicy(name: string, raw: string): Policy {
             write: CAPABILITY_BITS.create | CAPABILITY_BITS.read | CAPABILITY_BITS.update | CAPABILITY_BITS.delete | CAPABILITY_BITS.list | CAPABILITY_BITS.patch,
             sudo: 0xff & ~CAPABILITY_BITS.deny,
           };
-          const bits = legacy[body.policy];
+          const bits = Object.hasOwn(legacy, body.policy) ? legacy[body.policy] : undefined;
           if (bits === undefined) throw new BadRequestError(`failed to parse policy: path "${pattern}": invalid policy "${body.policy}"`);
           capabilities |= bits;
         }
@@ -143,9 +146,9 @@ interface MergedRule extends PolicyRule {
 function mergeParams(a: Record<string, unknown[]> | undefined, b: Record<string, unknown[]> | undefined): Record<string, unknown[]> | undefined {
   if (!a) return b;
   if (!b) return a;
-  const out: Record<string, unknown[]> = { ...a };
+  const out: Record<string, unknown[]> = Object.assign(Object.create(null), a);
   for (const [k, v] of Object.entries(b)) {
-    const existing = out[k];
+    const existing = Object.hasOwn(out, k) ? out[k] : undefined;
     // An empty list means "any value": it stays empty when unioned.
     out[k] = existing === undefined ? v : existing.length === 0 || v.length === 0 ? [] : [...existing, ...v];
   }
@@ -200,6 +203,11 @@ function valueMatches(allowed: unknown, actual: unknown): boolean {
     return actual === allowed;
   }
   return JSON.stringify(allowed) === JSON.stringify(actual);
+}
+
+/** A parameter map's own entry for `key`: never one inherited from Object.prototype. */
+function ownEntry(map: Record<string, unknown[]>, key: string): unknown[] | undefined {
+  return Object.hasOwn(map, key) ? map[key] : undefined;
 }
 
 function valuesOf(actual: unknown): unknown[] {
@@ -321,13 +329,13 @@ export class Acl {
   }
 
   private parametersAllowed(rule: MergedRule, data: Record<string, unknown>): boolean {
-    for (const required of rule.requiredParameters ?? []) if (!(required in data)) return false;
+    for (const required of rule.requiredParameters ?? []) if (!Object.hasOwn(data, required)) return false;
     const denied = rule.deniedParameters;
     if (denied) {
-      const wildcard = denied['*'];
+      const wildcard = ownEntry(denied, '*');
       if (wildcard && wildcard.length === 0 && Object.keys(data).length > 0) return false;
       for (const [key, value] of Object.entries(data)) {
-        const values = denied[key];
+        const values = ownEntry(denied, key);
         if (values === undefined) continue;
         if (values.length === 0) return false;
         if (valuesOf(value).some((v) => values.some((d) => valueMatches(d, v)))) return false;
@@ -335,9 +343,9 @@ export class Acl {
     }
     const allowed = rule.allowedParameters;
     if (allowed) {
-      const wildcard = allowed['*'];
+      const wildcard = ownEntry(allowed, '*');
       for (const [key, value] of Object.entries(data)) {
-        const values = allowed[key];
+        const values = ownEntry(allowed, key);
         if (values === undefined) {
           if (wildcard !== undefined) continue;
           return false;

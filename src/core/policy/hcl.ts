@@ -58,7 +58,7 @@ function tokenize(text: string): Token[] {
             i += 6;
             continue;
           }
-          if (next === undefined || !(next in escapes)) fail('invalid escape', i, text);
+          if (next === undefined || !Object.hasOwn(escapes, next)) fail('invalid escape', i, text);
           value += escapes[next as string];
           i += 2;
           continue;
@@ -188,13 +188,13 @@ function assign(out: HclObject, keys: string[], value: HclValue): void {
   let target = out;
   for (const key of keys.slice(0, -1)) {
     if (key === '__proto__') throw new BadRequestError('failed to parse policy: invalid key "__proto__"');
-    const existing = target[key];
+    const existing = Object.hasOwn(target, key) ? target[key] : undefined;
     if (existing === undefined || typeof existing !== 'object' || Array.isArray(existing)) target[key] = {};
     target = target[key] as HclObject;
   }
   const last = keys[keys.length - 1] as string;
   if (last === '__proto__') throw new BadRequestError('failed to parse policy: invalid key "__proto__"');
-  const existing = target[last];
+  const existing = Object.hasOwn(target, last) ? target[last] : undefined;
   if (existing !== undefined && typeof existing === 'object' && !Array.isArray(existing) && typeof value === 'object' && !Array.isArray(value)) {
     target[last] = { ...existing, ...value };
   } else {

@@ -202,7 +202,7 @@ class Parser {
       if (name !== 'DisplayName' && name !== 'RoleName') fail(`unknown field .${name} (known: .DisplayName, .RoleName)`);
       return { kind: 'field', name };
     }
-    if (!(token in FUNCTIONS)) fail(`unknown function "${token}" (supported: ${TEMPLATE_FUNCTIONS.join(', ')})`);
+    if (!Object.hasOwn(FUNCTIONS, token)) fail(`unknown function "${token}" (supported: ${TEMPLATE_FUNCTIONS.join(', ')})`);
     return { kind: 'ident', name: token };
   }
 
