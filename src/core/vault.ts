@@ -511,6 +511,7 @@ export class Vault {
             renewable: Boolean(auth.renewable),
             tokenType: 'service',
             numUses: Number(auth.num_uses ?? 0),
+            entityId: typeof auth.entity_id === 'string' && auth.entity_id !== '' ? auth.entity_id : undefined,
           }
         : undefined,
       warnings: body.warnings ?? undefined,

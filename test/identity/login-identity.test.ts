@@ -92,6 +92,8 @@ describe('AppRole logins and identities', () => {
       const lookups = entries.filter((e) => e.request?.path === 'auth/token/lookup-self');
       expect(lookups.length).toBe(2);
       for (const e of lookups) expect(e.auth.entity_id).toBe(auth.entity_id);
+      const loginResponse = entries.find((e) => e.type === 'response' && e.request?.path === 'auth/approle/login');
+      expect(loginResponse.response.auth.entity_id).toBe(auth.entity_id);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
