@@ -372,6 +372,7 @@ export class Vault {
           entityId: token.entry.entityId,
           mountAccessor: token.entry.mountAccessor,
           roleName: token.entry.loginRole ?? token.entry.role,
+          context: token.entry.internalData?.context as Record<string, string> | undefined,
           isRoot: token.entry.policies.includes('root'),
         };
       }
@@ -542,7 +543,7 @@ export class Vault {
           entityId: context.identity?.entityId,
           mountAccessor: context.identity?.mountAccessor,
           roleName: context.identity?.roleName,
-          context: { clientAddress: context.clientAddress },
+          context: { clientAddress: context.clientAddress, ...(context.identity?.context ? { claims: context.identity.context } : {}) },
         },
       });
     }
