@@ -28,6 +28,8 @@ export interface RequestIdentity {
   mountAccessor?: string;
   /** The role (AppRole, JWT or token role) that issued the token. */
   roleName?: string;
+  /** The login's request context (JWT: the claims named in claim_mappings), kept encrypted with leases. */
+  context?: Record<string, string>;
   /** True for the root token. */
   isRoot: boolean;
 }

@@ -392,6 +392,7 @@ export class Vault {
           entityId: token.entry.entityId,
           mountAccessor: token.entry.mountAccessor,
           roleName: token.entry.loginRole ?? token.entry.role,
+          context: token.entry.internalData?.context as Record<string, string> | undefined,
           isRoot: token.entry.policies.includes('root'),
         };
       }
@@ -535,6 +536,7 @@ export class Vault {
             renewable: Boolean(auth.renewable),
             tokenType: 'service',
             numUses: Number(auth.num_uses ?? 0),
+            entityId: typeof auth.entity_id === 'string' && auth.entity_id !== '' ? auth.entity_id : undefined,
           }
         : undefined,
       warnings: body.warnings ?? undefined,
@@ -565,7 +567,7 @@ export class Vault {
           entityId: context.identity?.entityId,
           mountAccessor: context.identity?.mountAccessor,
           roleName: context.identity?.roleName,
-          context: { clientAddress: context.clientAddress },
+          context: { clientAddress: context.clientAddress, ...(context.identity?.context ? { claims: context.identity.context } : {}) },
         },
       });
     }

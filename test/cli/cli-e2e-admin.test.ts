@@ -99,7 +99,7 @@ describe('leasehold admin commands against a dev server', () => {
     expect(enabled.stderr).toBe('');
     expect(enabled.stdout).toBe('Success! Enabled approle auth method at: approle/\n');
     const list = await cli(['auth', 'list']);
-    expect(list.stdout).toMatch(/^approle\/\s+approle\s+approle_\S+\s+n\/a$/m);
+    expect(list.stdout).toMatch(/^approle\/\s+approle\s+auth_approle_[0-9a-f]{8}\s+n\/a$/m);
     expect(list.stdout).toMatch(/^token\/\s+token\s+/m);
   });
 

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, type CryptoKey, SignJWT } from 'jose';
 import request from 'supertest';
+import { leaseEngine } from '../helpers/lease-engine';
 import { unsealedVault } from '../helpers/vault';
 import { GITHUB_ISSUER, githubClaims } from '../auth/github-token';
 
@@ -92,6 +93,8 @@ describe('AppRole logins and identities', () => {
       const lookups = entries.filter((e) => e.request?.path === 'auth/token/lookup-self');
       expect(lookups.length).toBe(2);
       for (const e of lookups) expect(e.auth.entity_id).toBe(auth.entity_id);
+      const loginResponse = entries.find((e) => e.type === 'response' && e.request?.path === 'auth/approle/login');
+      expect(loginResponse.response.auth.entity_id).toBe(auth.entity_id);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -120,8 +123,8 @@ describe('JWT logins and identities', () => {
     });
   });
 
-  it('links the user_claim value as alias and records the role owner', async () => {
-    const v = await unsealedVault();
+  it('links the user_claim value as alias and records the role owner and the mapped claims', async () => {
+    const v = await unsealedVault({ registry: { leases: leaseEngine().factory } });
     const root = { 'X-Vault-Token': v.rootToken };
     await request(v.app).post('/v1/sys/auth/jwt').set(root).send({ type: 'jwt' });
     await request(v.app).post('/v1/auth/jwt/config').set(root).send({ jwks_url: jwksUrl, bound_issuer: GITHUB_ISSUER });
@@ -129,6 +132,8 @@ describe('JWT logins and identities', () => {
       .post('/v1/auth/jwt/role/ci')
       .set(root)
       .send({ role_type: 'jwt', user_claim: 'sub', bound_audiences: ['https://github.com/acme'], token_policies: ['deploy'], owner: 'team-ci', claim_mappings: { repository: 'repo' } });
+    await request(v.app).post('/v1/sys/mounts/creds').set(root).send({ type: 'leases' });
+    await request(v.app).put('/v1/sys/policy/deploy').set(root).send({ policy: 'path "creds/*" { capabilities = ["read"] }' });
     expect(role.status).toBe(204);
     expect((await request(v.app).get('/v1/auth/jwt/role/ci').set(root)).body.data.owner).toBe('team-ci');
     const now = Math.floor(Date.now() / 1000);
@@ -140,5 +145,13 @@ describe('JWT logins and identities', () => {
     expect(entity.body.data.id).toBe(login.body.auth.entity_id);
     const self = await request(v.app).get('/v1/auth/token/lookup-self').set('X-Vault-Token', login.body.auth.client_token);
     expect(self.body.data.owner).toBe('team-ci');
+    // A lease keeps the request context (client address, the mapped claims) encrypted, with holder and owner indexed.
+    const lease = await request(v.app).get('/v1/creds/creds/app').set('X-Vault-Token', login.body.auth.client_token);
+    expect(lease.status).toBe(200);
+    const row = v.db.prepare('SELECT entity_id, owner, role_name, payload FROM leases WHERE lease_id = ?').get(lease.body.lease_id) as { entity_id: string; owner: string; role_name: string; payload: Buffer };
+    expect(row).toMatchObject({ entity_id: login.body.auth.entity_id, owner: 'team-ci', role_name: 'ci' });
+    expect(row.payload.toString('latin1')).not.toContain('acme/app');
+    const payload = v.vault.barrier.decryptJSON<{ context: Record<string, unknown> }>(`leases/${lease.body.lease_id}`, row.payload);
+    expect(payload.context).toEqual({ clientAddress: expect.any(String), claims: expect.objectContaining({ repo: 'acme/app', sub: 'repo:acme/app:ref:refs/heads/main' }) });
   });
 });

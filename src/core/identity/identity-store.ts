@@ -133,9 +133,7 @@ export class IdentityStore {
       disabled: change.disabled ?? entity.disabled,
       updatedAtMs: this.deps.clock.nowMs(),
     };
-    this.deps.db
-      .prepare('UPDATE identity_entities SET name = ?, owner = ?, disabled = ?, updated_at = ?, body = ? WHERE id = ?')
-      .run(next.name, entityOwner(next) ?? null, next.disabled ? 1 : 0, next.updatedAtMs, this.entityBody(next), next.id);
+    this.updateEntityRow(next);
     this.changed();
     return next;
   }
