@@ -4,6 +4,7 @@ import { collectLongOptions, normalizeVaultFlags } from './argv';
 import { registerAuditCommands } from './commands/audit';
 import { registerAuthCommands } from './commands/auth';
 import { registerGenericCommands } from './commands/generic';
+import { registerGovernanceCommands } from './commands/governance';
 import { registerKvCommands } from './commands/kv';
 import { registerLeaseCommands } from './commands/lease';
 import { registerOperatorCommands } from './commands/operator';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerPolicyCommands(program);
   registerTokenCommands(program);
   registerLeaseCommands(program);
+  registerGovernanceCommands(program);
   return program;
 }
 
