@@ -100,6 +100,25 @@ describe('governance ledger chain', () => {
     raw.close();
   });
 
+  it('folds repeated releases inside one flush window into one event with a count', async () => {
+    const { vault, raw, baseline } = await withEvents(0);
+    const release = { event: 'secret.released' as const, mount: 'secret/', path: 'secret/data/app', accessor: 'acc', detail: 'version=1' };
+    vault.ledger.buffer(release);
+    vault.ledger.buffer({ ...release, detail: 'version=2' });
+    vault.ledger.buffer(release);
+    vault.ledger.buffer({ ...release, accessor: 'other' });
+    vault.ledger.buffer(release);
+    vault.ledger.flush();
+    const rows = raw.prepare('SELECT accessor, detail FROM ledger_events WHERE seq > ? ORDER BY seq').all(baseline);
+    expect(rows).toEqual([
+      { accessor: 'acc', detail: 'version=1 count=3' },
+      { accessor: 'acc', detail: 'version=2' },
+      { accessor: 'other', detail: 'version=1' },
+    ]);
+    expect(vault.ledger.verify().verified).toBe(true);
+    raw.close();
+  });
+
   it('flushes buffered releases in order before a synchronous event, and on seal', async () => {
     const { vault, raw, baseline } = await withEvents(0);
     vault.ledger.buffer({ event: 'secret.released', mount: 'secret/', path: 'data/app', accessor: 'acc' });
