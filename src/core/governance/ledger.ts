@@ -335,8 +335,9 @@ export class Ledger {
   /**
    * Walks the chain from the anchor in bounded batches. A row whose seq is not the next one, or
    * whose hash does not match, fails verification at that seq (a deleted row fails at its own seq).
+   * Yields to the event loop between batches so a long chain does not stall requests.
    */
-  verify(): LedgerVerification {
+  async verify(): Promise<LedgerVerification> {
     this.flush();
     let expectedSeq = 1;
     let previous = '';
@@ -361,6 +362,7 @@ export class Ledger {
         events += 1;
       }
       cursor = (rows[rows.length - 1] as LedgerRow).seq;
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     // Rows below the anchor (re-inserted after tidy) are not part of the chain.
     if (anchor) {
