@@ -19,6 +19,14 @@ interface Target {
   token: string;
 }
 
+/** The ledger after the run, via its verify endpoint: how many events it holds and whether the chain verifies. */
+async function ledgerStatus(url: string): Promise<string> {
+  const res = await fetch(`${url}/v1/sys/governance/ledger/verify`, { headers: { 'X-Vault-Token': ROOT_TOKEN } });
+  if (!res.ok) return `verify answered ${res.status}`;
+  const { data } = (await res.json()) as { data: { verified: boolean; events: number } };
+  return `${data.events} events, ${data.verified ? 'verified' : 'NOT verified'}`;
+}
+
 /** The reference servers (scripts/bench/reference-server.ts, compiled): one token lookup, one SQLite read, one AEAD decrypt. */
 const REFERENCES = [
   { kind: 'express', label: 'reference: one Express 5 route' },
@@ -53,9 +61,11 @@ export const kvScenario: Scenario = {
           });
           const [ours, ...references] = samples as [ServerLoadResult[], ...ServerLoadResult[][]];
           const auditMiB = fs.statSync(auditFile).size / 2 ** 20;
+          // The governance ledger is on: every read above was buffered as a secret.released event.
+          const ledger = await ledgerStatus(leasehold.url);
           const rows: ResultRow[] = [
             loadRow('kv', targets[0]?.label as string, medianServerLoad(ours), {
-              note: `median of ${settings.rounds} rounds; ${settings.connections} conns; audit log grew ${auditMiB.toFixed(0)} MiB`,
+              note: `median of ${settings.rounds} rounds; ${settings.connections} conns; audit log grew ${auditMiB.toFixed(0)} MiB; ledger on: ${ledger}`,
             }),
           ];
           references.forEach((reference, i) => {

@@ -4,6 +4,7 @@ import { collectLongOptions, normalizeVaultFlags } from './argv';
 import { registerAuditCommands } from './commands/audit';
 import { registerAuthCommands } from './commands/auth';
 import { registerGenericCommands } from './commands/generic';
+import { registerGovernanceCommands } from './commands/governance';
 import { registerKvCommands } from './commands/kv';
 import { registerLeaseCommands } from './commands/lease';
 import { registerOperatorCommands } from './commands/operator';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerPolicyCommands(program);
   registerTokenCommands(program);
   registerLeaseCommands(program);
+  registerGovernanceCommands(program);
   // Set after the subcommands copied the full-help setting: only the root's own errors (an unknown
   // command) get one line and a hint instead of the whole help, as `vault` does.
   program.showHelpAfterError('Run "leasehold -help" to see the commands.');

@@ -28,7 +28,7 @@ describe('governance ledger chain', () => {
 
   it('verifies an untouched chain', async () => {
     const { vault, raw, baseline } = await withEvents(5);
-    expect(vault.ledger.verify()).toEqual({ verified: true, events: baseline + 5 });
+    expect((await vault.ledger.verify())).toEqual({ verified: true, events: baseline + 5 });
     raw.close();
   });
 
@@ -36,7 +36,7 @@ describe('governance ledger chain', () => {
     const { vault, raw, baseline } = await withEvents(6);
     const seq = baseline + 3;
     raw.prepare("UPDATE ledger_events SET owner = 'team-b' WHERE seq = ?").run(seq);
-    expect(vault.ledger.verify()).toEqual({ verified: false, events: seq - 1, first_bad_seq: seq });
+    expect((await vault.ledger.verify())).toEqual({ verified: false, events: seq - 1, first_bad_seq: seq });
     raw.close();
   });
 
@@ -44,7 +44,7 @@ describe('governance ledger chain', () => {
     const { vault, raw, baseline } = await withEvents(4);
     const seq = baseline + 2;
     raw.prepare("UPDATE ledger_events SET hash = lower(hex(randomblob(32))) WHERE seq = ?").run(seq);
-    expect(vault.ledger.verify().first_bad_seq).toBe(seq);
+    expect((await vault.ledger.verify()).first_bad_seq).toBe(seq);
     raw.close();
   });
 
@@ -52,7 +52,7 @@ describe('governance ledger chain', () => {
     const { vault, raw, baseline } = await withEvents(6);
     const seq = baseline + 4;
     raw.prepare('DELETE FROM ledger_events WHERE seq = ?').run(seq);
-    expect(vault.ledger.verify()).toEqual({ verified: false, events: seq - 1, first_bad_seq: seq });
+    expect((await vault.ledger.verify())).toEqual({ verified: false, events: seq - 1, first_bad_seq: seq });
     raw.close();
   });
 
@@ -66,7 +66,7 @@ describe('governance ledger chain', () => {
       raw.prepare('UPDATE ledger_events SET seq = ? WHERE seq = ?').run(a, b);
       raw.prepare('UPDATE ledger_events SET seq = ? WHERE seq = -1').run(b);
     })();
-    expect(vault.ledger.verify()).toEqual({ verified: false, events: a - 1, first_bad_seq: a });
+    expect((await vault.ledger.verify())).toEqual({ verified: false, events: a - 1, first_bad_seq: a });
     raw.close();
   });
 
@@ -80,12 +80,12 @@ describe('governance ledger chain', () => {
     expect(vault.ledger.tidy(1800)).toBe(total - 1);
     const anchor = raw.prepare('SELECT seq FROM ledger_anchor').get() as { seq: number };
     expect(anchor.seq).toBe(total - 1);
-    expect(vault.ledger.verify()).toEqual({ verified: true, events: 1 });
+    expect((await vault.ledger.verify())).toEqual({ verified: true, events: 1 });
     vault.ledger.record({ event: 'token.revoked', accessor: 'acc-new' });
-    expect(vault.ledger.verify()).toEqual({ verified: true, events: 2 });
+    expect((await vault.ledger.verify())).toEqual({ verified: true, events: 2 });
     // Tampering with the anchor itself is detected.
     raw.prepare("UPDATE ledger_anchor SET hash = 'x'").run();
-    expect(vault.ledger.verify().verified).toBe(false);
+    expect((await vault.ledger.verify()).verified).toBe(false);
     raw.close();
   });
 
@@ -94,9 +94,28 @@ describe('governance ledger chain', () => {
     const { vault, raw } = await withEvents(3, clock);
     clock.advanceSeconds(100 * 24 * 3600);
     vault.ledger.tidy();
-    expect(vault.ledger.verify()).toEqual({ verified: true, events: 0 });
+    expect((await vault.ledger.verify())).toEqual({ verified: true, events: 0 });
     vault.ledger.record({ event: 'token.created', accessor: 'a' });
-    expect(vault.ledger.verify()).toEqual({ verified: true, events: 1 });
+    expect((await vault.ledger.verify())).toEqual({ verified: true, events: 1 });
+    raw.close();
+  });
+
+  it('folds repeated releases inside one flush window into one event with a count', async () => {
+    const { vault, raw, baseline } = await withEvents(0);
+    const release = { event: 'secret.released' as const, mount: 'secret/', path: 'secret/data/app', accessor: 'acc', detail: 'version=1' };
+    vault.ledger.buffer(release);
+    vault.ledger.buffer({ ...release, detail: 'version=2' });
+    vault.ledger.buffer(release);
+    vault.ledger.buffer({ ...release, accessor: 'other' });
+    vault.ledger.buffer(release);
+    vault.ledger.flush();
+    const rows = raw.prepare('SELECT accessor, detail FROM ledger_events WHERE seq > ? ORDER BY seq').all(baseline);
+    expect(rows).toEqual([
+      { accessor: 'acc', detail: 'version=1 count=3' },
+      { accessor: 'acc', detail: 'version=2' },
+      { accessor: 'other', detail: 'version=1' },
+    ]);
+    expect((await vault.ledger.verify()).verified).toBe(true);
     raw.close();
   });
 

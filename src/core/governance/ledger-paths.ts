@@ -63,7 +63,7 @@ export function ledgerPaths(ledger: Ledger): PathDefinition[] {
     {
       pattern: 'governance/ledger/verify',
       description: 'Walk the ledger\'s HMAC chain from its anchor; `first_bad_seq` names the first event that does not verify.',
-      operations: { read: () => ({ data: { ...ledger.verify() } }) },
+      operations: { read: async () => ({ data: { ...(await ledger.verify()) } }) },
     },
   ];
 }
