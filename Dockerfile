@@ -23,8 +23,9 @@ COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
 COPY --chown=root:root package.json ./
 COPY --chown=root:root migrations ./migrations
+COPY --chown=root:root deploy/leasehold.hcl /etc/leasehold/leasehold.hcl
 USER leasehold
 VOLUME ["/data"]
 EXPOSE 8200
 ENTRYPOINT ["node", "dist/cli/main.js"]
-CMD ["server", "--data", "/data", "--listen", "0.0.0.0:8200"]
+CMD ["server", "-config=/etc/leasehold/leasehold.hcl"]

@@ -7,7 +7,8 @@ import { Vault } from './core/vault';
 import { builtinRegistry } from './engines/registry';
 import { createApp } from './http/app';
 import { messageClassesFor } from './http/message-classes';
-import { createVaultHttpServer } from './http/list-method';
+import { createVaultHttpServer, createVaultHttpsServer } from './http/list-method';
+import { httpsServerOptions, type ListenerTlsConfig, refuseUnverifiedClientCert, secureContextOptions } from './http/tls';
 import { createLogger, type Logger } from './logger';
 import { parseListenAddress } from './listen-address';
 import { openDatabase } from './storage/database';
@@ -23,6 +24,10 @@ export interface ServerOptions {
   dataDir?: string;
   /** Log level; `silent` for embedded use in tests. */
   logLevel?: string;
+  /** Serve HTTPS with these files (Vault's listener tls_* settings); reloaded on SIGHUP. */
+  tls?: ListenerTlsConfig;
+  /** Vault's `tls_disable`: plain HTTP on purpose (no warning). */
+  tlsDisable?: boolean;
   /** Extra engine or auth method types for embedders (added to the built-in catalogue). */
   registry?: BackendRegistry;
 }
@@ -72,18 +77,33 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   const app = createApp({ vault, logger });
-  const server = createVaultHttpServer(app, messageClassesFor(app));
+  const tls = options.tlsDisable ? undefined : options.tls;
+  const server = tls ? createVaultHttpsServer(app, httpsServerOptions(tls), messageClassesFor(app)) : createVaultHttpServer(app, messageClassesFor(app));
+  if (tls?.clientCaFile && !tls.requireAndVerifyClientCert) server.on('secureConnection', refuseUnverifiedClientCert);
+  if (!tls && !options.dev && !options.tlsDisable) {
+    logger.warn({}, 'the listener serves plain HTTP: tokens and secrets cross the network unencrypted; set tls_cert_file and tls_key_file, or tls_disable = true to silence this');
+  }
   const { host, port } = parseListenAddress(options.listen ?? '127.0.0.1:8200');
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
   const address = server.address() as AddressInfo;
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  const url = `${tls ? 'https' : 'http'}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   logger.info({ url, dev: options.dev ?? false, sealed: vault.seal.sealed, initialized: vault.seal.initialized }, 'leasehold listening');
 
   // Log rotation: reopen audit files on SIGHUP, as Vault does.
-  const reopenAudit = () => vault.audit.reopen();
+  // And swap the TLS certificate and key: new connections get them, connections in flight keep theirs.
+  const reopenAudit = () => {
+    vault.audit.reopen();
+    if (!tls) return;
+    try {
+      (server as ReturnType<typeof createVaultHttpsServer>).setSecureContext(secureContextOptions(tls));
+      logger.info({ certFile: tls.certFile }, 'TLS certificate and key reloaded');
+    } catch (err) {
+      logger.error({ err: { message: (err as Error).message } }, 'TLS reload failed; keeping the current certificate');
+    }
+  };
   process.on('SIGHUP', reopenAudit);
   let closed = false;
   return {

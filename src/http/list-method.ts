@@ -1,6 +1,7 @@
 // Lets Node's HTTP server accept Vault's `LIST` method by rewriting request heads on the wire before llhttp parses them.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import type { Socket } from 'node:net';
 
 /**
@@ -377,14 +378,38 @@ function admitListMarker(req: IncomingMessage, markerValue: string): void {
  */
 export function createVaultHttpServer(handler: RequestListener, options: Pick<ServerOptions, 'IncomingMessage' | 'ServerResponse'> = {}): Server {
   const markerValue = randomBytes(16).toString('hex');
-  const markerLine = `${LIST_HEADER}: ${markerValue}\r\n`;
-  const server = createServer(options, (req, res) => {
+  const server = createServer(options, markedHandler(handler, markerValue));
+  shimConnections(server, 'connection', markerValue);
+  return server;
+}
+
+/**
+ * The HTTPS variant: the same LIST handling, on the decrypted side of each TLS socket. Node's HTTP
+ * machinery takes a TLS connection on 'secureConnection' (not 'connection', which carries the
+ * ciphertext), so the shim hooks that event, before and after Node's own listener as above.
+ */
+export function createVaultHttpsServer(
+  handler: RequestListener,
+  tlsOptions: HttpsServerOptions,
+  options: Pick<ServerOptions, 'IncomingMessage' | 'ServerResponse'> = {},
+): HttpsServer {
+  const markerValue = randomBytes(16).toString('hex');
+  const server = createHttpsServer({ ...tlsOptions, ...options }, markedHandler(handler, markerValue));
+  shimConnections(server, 'secureConnection', markerValue);
+  return server;
+}
+
+function markedHandler(handler: RequestListener, markerValue: string): RequestListener {
+  return (req, res) => {
     admitListMarker(req, markerValue);
     handler(req, res);
-  });
-  server.prependListener('connection', (socket: Socket) => {
+  };
+}
+
+function shimConnections(server: Server | HttpsServer, event: 'connection' | 'secureConnection', markerValue: string): void {
+  const markerLine = `${LIST_HEADER}: ${markerValue}\r\n`;
+  server.prependListener(event, (socket: Socket) => {
     installShim(socket, new ListMethodShim(markerLine, () => server.headersTimeout));
   });
-  server.on('connection', readThroughDataEvents);
-  return server;
+  server.on(event, readThroughDataEvents);
 }

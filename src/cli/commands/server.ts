@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import type { RunningServer, ServerOptions } from '../../server';
 import { action, CliError } from '../context';
+import { applyVaultConfigFile, isLegacyConfigFile } from './server-config-file';
 
 interface ServerFlags {
   dev?: boolean;
@@ -113,11 +114,18 @@ export function registerServerCommand(program: Command): void {
     .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:8200)')
     .option('--data <dir>', 'directory of the encrypted database')
     .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`)
-    .option('--config <file>', 'JSON config file: {"listen", "data_dir", "log_level"}')
+    .option('--config <file>', 'config file or directory: Vault\'s HCL/JSON (storage, listener "tcp", ...), or the flat JSON {"listen", "data_dir", "log_level"}')
     .action(
       action(async (context, flags: ServerFlags) => {
-        const config = flags.config !== undefined ? parseServerConfig(await readConfig(flags.config), flags.config) : {};
-        const options = resolveServerOptions(flags, config);
+        // A Vault-style HCL/JSON file or directory, or Leasehold's older flat JSON file.
+        const vaultStyle = flags.config !== undefined && !isLegacyConfigFile(flags.config);
+        const config = flags.config !== undefined && !vaultStyle ? parseServerConfig(await readConfig(flags.config), flags.config) : {};
+        let options = resolveServerOptions(flags, config);
+        if (vaultStyle && flags.config !== undefined) {
+          const loaded = applyVaultConfigFile(flags.config, flags, options);
+          options = loaded.options;
+          for (const note of loaded.notes) context.warn(`==> Note: ${note}`);
+        }
         const startServer = await loadStartServer();
         let server: RunningServer;
         try {
