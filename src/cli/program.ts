@@ -10,6 +10,7 @@ import { registerOperatorCommands } from './commands/operator';
 import { registerPolicyCommands } from './commands/policy';
 import { registerSecretsCommands } from './commands/secrets';
 import { registerServerCommand } from './commands/server';
+import { registerSessionCommands } from './commands/session';
 import { registerStatusCommand } from './commands/status';
 import { registerTokenCommands } from './commands/token';
 
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerPolicyCommands(program);
   registerTokenCommands(program);
   registerLeaseCommands(program);
+  registerSessionCommands(program);
   // Set after the subcommands copied the full-help setting: only the root's own errors (an unknown
   // command) get one line and a hint instead of the whole help, as `vault` does.
   program.showHelpAfterError('Run "leasehold -help" to see the commands.');

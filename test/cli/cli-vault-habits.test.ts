@@ -1,5 +1,6 @@
 // `vault` CLI habits (issue 14): each run as a child process against a real dev server.
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type CliHarness, startCliHarness } from './cli-harness';
 
@@ -47,4 +48,44 @@ describe('vault CLI habits', () => {
     expect(res.stderr).toContain("unknown option '-field=x'");
     expect(res.stderr).not.toContain('--field');
   }, 30_000);
+});
+
+describe('vault CLI session commands', () => {
+  let h: CliHarness;
+  let home: string;
+  beforeAll(async () => {
+    h = await startCliHarness();
+    home = mkdtempSync(path.join(tmpdir(), 'leasehold-home-'));
+  });
+  afterAll(async () => {
+    await h.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('login stores the token in ~/.vault-token (0600); later commands and print token use it when no variable is set', async () => {
+    const env = { HOME: home };
+    const created = await h.cli(['token', 'create', '-policy=default', '-field=token']);
+    const token = created.stdout.trim();
+    expect(token).not.toBe('');
+    const login = await h.cli(['login', token], { env });
+    expect(login.code).toBe(0);
+    expect(login.stdout).toContain('Success! You are now authenticated.');
+    const file = path.join(home, '.vault-token');
+    expect(readFileSync(file, 'utf8')).toBe(token);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    // No LEASEHOLD_TOKEN/VAULT_TOKEN: the helper's token is used.
+    const self = await h.cli(['token', 'lookup', '-format=json'], { env: { ...env, LEASEHOLD_TOKEN: '' } });
+    expect(self.code).toBe(0);
+    expect(JSON.parse(self.stdout).data.policies).toEqual(['default']);
+    expect((await h.cli(['print', 'token'], { env: { ...env, LEASEHOLD_TOKEN: '' } })).stdout.trim()).toBe(token);
+    expect((await h.cli(['login', 'not-a-token'], { env: { HOME: path.join(home, 'none') } })).code).toBe(2);
+  }, 60_000);
+
+  it('version prints the version; VAULT_FORMAT=json is the default format', async () => {
+    expect((await h.cli(['version'])).stdout).toMatch(/^Leasehold v\d+\.\d+\.\d+/);
+    const json = await h.cli(['policy', 'list'], { env: { VAULT_FORMAT: 'json' } });
+    expect(JSON.parse(json.stdout)).toContain('default');
+    const flagWins = await h.cli(['policy', 'list', '-format=table'], { env: { VAULT_FORMAT: 'json' } });
+    expect(flagWins.stdout).not.toContain('[');
+  }, 60_000);
 });
