@@ -43,6 +43,8 @@ export function runCli(address: string, args: string[], options: { token?: strin
 /** A dev server, a scratch directory, and a way to run the CLI against the server. */
 export interface CliHarness {
   readonly workDir: string;
+  /** The dev server's base URL. */
+  readonly url: string;
   /** Runs `leasehold ARGS` with the root token (or `token`), feeding `input` to stdin. */
   cli(args: string[], options?: { token?: string; input?: string; env?: NodeJS.ProcessEnv }): Promise<CliResult>;
   /** Stops the server and removes the scratch directory. */
@@ -55,6 +57,7 @@ export async function startCliHarness(): Promise<CliHarness> {
   const workDir = mkdtempSync(path.join(tmpdir(), 'leasehold-cli-'));
   return {
     workDir,
+    url: server.url,
     cli(args, options = {}) {
       return runCli(server.url, args, { token: options.token ?? ROOT_TOKEN, input: options.input, env: options.env });
     },

@@ -89,3 +89,32 @@ describe('vault CLI session commands', () => {
     expect(flagWins.stdout).not.toContain('[');
   }, 60_000);
 });
+
+describe('vault CLI token and wrapping commands', () => {
+  let h: CliHarness;
+  beforeAll(async () => {
+    h = await startCliHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('token renew TOKEN 2h takes a positional increment; token lookup takes -field', async () => {
+    const token = (await h.cli(['token', 'create', '-policy=default', '-ttl=1h', '-field=token'])).stdout.trim();
+    const renewed = await h.cli(['token', 'renew', '-format=json', token, '2h']);
+    expect(renewed.code).toBe(0);
+    expect(JSON.parse(renewed.stdout).auth.lease_duration).toBe(7200);
+    const field = await h.cli(['token', 'lookup', '-field=policies', token]);
+    expect(field.code).toBe(0);
+    expect(field.stdout).toBe('[default]');
+  }, 60_000);
+
+  it('unwrap TOKEN prints the wrapped data; -field picks one value', async () => {
+    const wrapped = await fetch(`${h.url}/v1/sys/wrapping/wrap`, { method: 'POST', headers: { 'X-Vault-Token': 'root', 'X-Vault-Wrap-TTL': '60' }, body: JSON.stringify({ pw: 'wrapped-value' }) });
+    const token = ((await wrapped.json()) as { wrap_info: { token: string } }).wrap_info.token;
+    const res = await h.cli(['unwrap', '-field=pw', token]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toBe('wrapped-value');
+    expect((await h.cli(['unwrap', token])).code).toBe(2);
+  }, 60_000);
+});

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { isRecord, VaultClient } from '../client';
 import { action, CliError } from '../context';
 import { formatJson, formatKeyValueTable } from '../format';
+import { printSecret } from '../output';
 import { readHelperToken, storeHelperToken } from '../token-helper';
 
 /** The CLI's version, as `leasehold version` prints it (the package version). */
@@ -60,6 +61,19 @@ export function registerSessionCommands(program: Command): void {
         const token = context.client().settings.token ?? readHelperToken();
         if (token !== undefined) context.print(token);
         return 0;
+      }),
+    );
+
+  program
+    .command('unwrap')
+    .description('Unwrap a response-wrapping token (default: the current token is the wrapping token)')
+    .argument('[token]', 'the wrapping token')
+    .option('--field <name>', 'print only this field')
+    .action(
+      action(async (context, token: string | undefined, options: { field?: string }) => {
+        const wrapping = token?.trim();
+        const response = await context.call('unwrapping', () => context.client().write('sys/wrapping/unwrap', wrapping ? { token: wrapping } : {}));
+        return printSecret(context, response ?? {}, options.field);
       }),
     );
 
