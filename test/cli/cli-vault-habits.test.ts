@@ -118,3 +118,26 @@ describe('vault CLI token and wrapping commands', () => {
     expect((await h.cli(['unwrap', token])).code).toBe(2);
   }, 60_000);
 });
+
+describe('vault CLI -detailed listings', () => {
+  let h: CliHarness;
+  beforeAll(async () => {
+    h = await startCliHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('secrets list -detailed and auth list -detailed add TTL, options and UUID columns', async () => {
+    const secrets = await h.cli(['secrets', 'list', '-detailed']);
+    expect(secrets.code).toBe(0);
+    const header = secrets.stdout.split('\n')[0] as string;
+    for (const column of ['Path', 'Plugin', 'Accessor', 'Default TTL', 'Max TTL', 'Options', 'Description', 'UUID']) expect(header).toContain(column);
+    expect(secrets.stdout).toMatch(/secret\/\s+kv\s+\S+\s+system\s+system\s+false\s+false\s+map\[version:2\]/);
+    const auth = await h.cli(['auth', 'list', '-detailed']);
+    expect(auth.code).toBe(0);
+    expect(auth.stdout.split('\n')[0]).toContain('Default TTL');
+    expect(auth.stdout).toMatch(/token\/\s+token/);
+    expect((await h.cli(['secrets', 'list'])).stdout.split('\n')[0]).not.toContain('UUID');
+  }, 60_000);
+});
