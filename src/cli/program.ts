@@ -7,6 +7,7 @@ import { registerGenericCommands } from './commands/generic';
 import { registerKvCommands } from './commands/kv';
 import { registerLeaseCommands } from './commands/lease';
 import { registerOperatorCommands } from './commands/operator';
+import { registerOperatorKeyCommands } from './commands/operator-keys';
 import { registerPolicyCommands } from './commands/policy';
 import { registerSecretsCommands } from './commands/secrets';
 import { registerServerCommand } from './commands/server';
@@ -34,6 +35,8 @@ export function buildProgram(): Command {
   registerTokenCommands(program);
   registerLeaseCommands(program);
   registerSessionCommands(program);
+  const operator = program.commands.find((command) => command.name() === 'operator');
+  if (operator) registerOperatorKeyCommands(operator);
   // Set after the subcommands copied the full-help setting: only the root's own errors (an unknown
   // command) get one line and a hint instead of the whole help, as `vault` does.
   program.showHelpAfterError('Run "leasehold -help" to see the commands.');

@@ -141,3 +141,24 @@ describe('vault CLI -detailed listings', () => {
     expect((await h.cli(['secrets', 'list'])).stdout.split('\n')[0]).not.toContain('UUID');
   }, 60_000);
 });
+
+describe('vault CLI operator key commands', () => {
+  let h: CliHarness;
+  beforeAll(async () => {
+    h = await startCliHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('operator key-status shows the term; operator rotate moves it on', async () => {
+    const before = await h.cli(['operator', 'key-status', '-format=json']);
+    expect(before.code).toBe(0);
+    const term = JSON.parse(before.stdout).term as number;
+    expect(term).toBeGreaterThanOrEqual(1);
+    const rotated = await h.cli(['operator', 'rotate']);
+    expect(rotated.code).toBe(0);
+    expect(rotated.stdout).toContain('Success! Rotated key');
+    expect((await h.cli(['operator', 'key-status'])).stdout).toMatch(new RegExp(`Key Term\\s+${term + 1}`));
+  }, 60_000);
+});
