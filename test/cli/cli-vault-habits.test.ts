@@ -162,3 +162,21 @@ describe('vault CLI operator key commands', () => {
     expect((await h.cli(['operator', 'key-status'])).stdout).toMatch(new RegExp(`Key Term\\s+${term + 1}`));
   }, 60_000);
 });
+
+describe('vault CLI secrets tune', () => {
+  let h: CliHarness;
+  beforeAll(async () => {
+    h = await startCliHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('secrets tune sets the TTLs and description of a mount', async () => {
+    const res = await h.cli(['secrets', 'tune', '-default-lease-ttl=1h', '-max-lease-ttl=2h', '-description=tuned', 'secret']);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain('Success! Tuned the secrets engine at: secret/');
+    const tune = (await (await fetch(`${h.url}/v1/sys/mounts/secret/tune`, { headers: { 'X-Vault-Token': 'root' } })).json()) as Record<string, unknown>;
+    expect(tune).toMatchObject({ default_lease_ttl: 3600, max_lease_ttl: 7200, description: 'tuned' });
+  }, 60_000);
+});
