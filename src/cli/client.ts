@@ -1,4 +1,5 @@
 // A small Vault HTTP API client over Node's global fetch, used by every `leasehold` client command.
+import { readHelperToken } from './token-helper';
 
 /** Where the CLI sends requests and which token it presents. */
 export interface ConnectionSettings {
@@ -30,7 +31,8 @@ export function resolveConnection(flagAddress: string | undefined, env: NodeJS.P
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new Error(`invalid address ${JSON.stringify(address)}: the scheme must be http or https`);
   }
-  const token = pick(env.LEASEHOLD_TOKEN, env.VAULT_TOKEN);
+  // As Vault's CLI: a token variable wins, else the token helper's ~/.vault-token (written by `login`).
+  const token = pick(env.LEASEHOLD_TOKEN, env.VAULT_TOKEN) ?? readHelperToken(env);
   return token === undefined ? { address } : { address, token };
 }
 

@@ -38,12 +38,20 @@ export interface CommandContext {
   call<T>(what: string, work: () => Promise<T>): Promise<T>;
 }
 
+/** Whether `-format` was given on the command line (not just its default), so that VAULT_FORMAT applies otherwise, as in Vault. */
+function formatFlagGiven(command: Command): boolean {
+  for (let c: Command | null = command; c; c = c.parent) {
+    if (c.options.some((option) => option.attributeName() === 'format')) return c.getOptionValueSource('format') === 'cli';
+  }
+  return false;
+}
+
 /** Builds the context from the global options of `command` and its parents. */
 export function contextFor(command: Command, env: NodeJS.ProcessEnv = process.env): CommandContext {
   const globals = command.optsWithGlobals<GlobalOptions>();
   let format: OutputFormat;
   try {
-    format = parseOutputFormat(globals.format ?? 'table');
+    format = parseOutputFormat(formatFlagGiven(command) ? (globals.format ?? 'table') : (env.LEASEHOLD_FORMAT ?? env.VAULT_FORMAT ?? globals.format ?? 'table'));
   } catch (error) {
     throw new CliError(`Error: ${(error as Error).message}`, 1);
   }

@@ -8,9 +8,12 @@ import { registerGovernanceCommands } from './commands/governance';
 import { registerKvCommands } from './commands/kv';
 import { registerLeaseCommands } from './commands/lease';
 import { registerOperatorCommands } from './commands/operator';
+import { registerOperatorKeyCommands } from './commands/operator-keys';
 import { registerPolicyCommands } from './commands/policy';
 import { registerSecretsCommands } from './commands/secrets';
+import { registerSecretsTuneCommand } from './commands/secrets-tune';
 import { registerServerCommand } from './commands/server';
+import { registerSessionCommands } from './commands/session';
 import { registerStatusCommand } from './commands/status';
 import { registerTokenCommands } from './commands/token';
 
@@ -34,6 +37,11 @@ export function buildProgram(): Command {
   registerTokenCommands(program);
   registerLeaseCommands(program);
   registerGovernanceCommands(program);
+  registerSessionCommands(program);
+  const operator = program.commands.find((command) => command.name() === 'operator');
+  if (operator) registerOperatorKeyCommands(operator);
+  const secrets = program.commands.find((command) => command.name() === 'secrets');
+  if (secrets) registerSecretsTuneCommand(secrets);
   // Set after the subcommands copied the full-help setting: only the root's own errors (an unknown
   // command) get one line and a hint instead of the whole help, as `vault` does.
   program.showHelpAfterError('Run "leasehold -help" to see the commands.');

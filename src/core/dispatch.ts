@@ -78,8 +78,8 @@ export async function resolveRequest(
   const def = match.path.definition;
 
   // A JSON null means "not given", as in Vault (hvac and Ansible send every unset option as null).
-  // Where a path takes arbitrary data (KV secrets), undeclared keys are the data itself and keep their nulls.
-  // A PATCH body is a JSON merge patch (RFC 7396): there null means "remove this key", so it stays.
+  // Where a path takes arbitrary data (KV secrets), undeclared keys are the data itself and keep their nulls;
+  // a PATCH body is a JSON merge patch, where null means "remove this key", so it is left whole.
   const rawData = incoming.operation === 'patch' ? { ...incoming.rawData } : withoutNulls(incoming.rawData, def.acceptsAnyFields ? (def.fields?.shape ?? {}) : undefined);
   const warnings: string[] = [];
   let fields: Record<string, unknown> = merged(rawData, match.captures);

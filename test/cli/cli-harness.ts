@@ -21,12 +21,13 @@ export interface CliResult {
  * Runs `leasehold ARGS` as a child process against `address`, with `token` (if any) as
  * LEASEHOLD_TOKEN and no VAULT_* variables, feeding `input` to stdin.
  */
-export function runCli(address: string, args: string[], options: { token?: string; input?: string } = {}): Promise<CliResult> {
+export function runCli(address: string, args: string[], options: { token?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, LEASEHOLD_ADDR: address };
   delete env.VAULT_ADDR;
   delete env.VAULT_TOKEN;
   delete env.LEASEHOLD_TOKEN;
   if (options.token !== undefined) env.LEASEHOLD_TOKEN = options.token;
+  Object.assign(env, options.env);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: repoRoot, env });
     let stdout = '';
@@ -42,8 +43,10 @@ export function runCli(address: string, args: string[], options: { token?: strin
 /** A dev server, a scratch directory, and a way to run the CLI against the server. */
 export interface CliHarness {
   readonly workDir: string;
+  /** The dev server's base URL. */
+  readonly url: string;
   /** Runs `leasehold ARGS` with the root token (or `token`), feeding `input` to stdin. */
-  cli(args: string[], options?: { token?: string; input?: string }): Promise<CliResult>;
+  cli(args: string[], options?: { token?: string; input?: string; env?: NodeJS.ProcessEnv }): Promise<CliResult>;
   /** Stops the server and removes the scratch directory. */
   close(): Promise<void>;
 }
@@ -54,8 +57,9 @@ export async function startCliHarness(): Promise<CliHarness> {
   const workDir = mkdtempSync(path.join(tmpdir(), 'leasehold-cli-'));
   return {
     workDir,
+    url: server.url,
     cli(args, options = {}) {
-      return runCli(server.url, args, { token: options.token ?? ROOT_TOKEN, input: options.input });
+      return runCli(server.url, args, { token: options.token ?? ROOT_TOKEN, input: options.input, env: options.env });
     },
     async close() {
       await server.close();

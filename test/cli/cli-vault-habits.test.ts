@@ -1,5 +1,6 @@
 // `vault` CLI habits (issue 14): each run as a child process against a real dev server.
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type CliHarness, startCliHarness } from './cli-harness';
 
@@ -47,4 +48,135 @@ describe('vault CLI habits', () => {
     expect(res.stderr).toContain("unknown option '-field=x'");
     expect(res.stderr).not.toContain('--field');
   }, 30_000);
+});
+
+describe('vault CLI session commands', () => {
+  let h: CliHarness;
+  let home: string;
+  beforeAll(async () => {
+    h = await startCliHarness();
+    home = mkdtempSync(path.join(tmpdir(), 'leasehold-home-'));
+  });
+  afterAll(async () => {
+    await h.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('login stores the token in ~/.vault-token (0600); later commands and print token use it when no variable is set', async () => {
+    const env = { HOME: home };
+    const created = await h.cli(['token', 'create', '-policy=default', '-field=token']);
+    const token = created.stdout.trim();
+    expect(token).not.toBe('');
+    const login = await h.cli(['login', token], { env });
+    expect(login.code).toBe(0);
+    expect(login.stdout).toContain('Success! You are now authenticated.');
+    const file = path.join(home, '.vault-token');
+    expect(readFileSync(file, 'utf8')).toBe(token);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    // No LEASEHOLD_TOKEN/VAULT_TOKEN: the helper's token is used.
+    const self = await h.cli(['token', 'lookup', '-format=json'], { env: { ...env, LEASEHOLD_TOKEN: '' } });
+    expect(self.code).toBe(0);
+    expect(JSON.parse(self.stdout).data.policies).toEqual(['default']);
+    expect((await h.cli(['print', 'token'], { env: { ...env, LEASEHOLD_TOKEN: '' } })).stdout.trim()).toBe(token);
+    expect((await h.cli(['login', 'not-a-token'], { env: { HOME: path.join(home, 'none') } })).code).toBe(2);
+  }, 60_000);
+
+  it('version prints the version; VAULT_FORMAT=json is the default format', async () => {
+    expect((await h.cli(['version'])).stdout).toMatch(/^Leasehold v\d+\.\d+\.\d+/);
+    const json = await h.cli(['policy', 'list'], { env: { VAULT_FORMAT: 'json' } });
+    expect(JSON.parse(json.stdout)).toContain('default');
+    const flagWins = await h.cli(['policy', 'list', '-format=table'], { env: { VAULT_FORMAT: 'json' } });
+    expect(flagWins.stdout).not.toContain('[');
+  }, 60_000);
+});
+
+describe('vault CLI token and wrapping commands', () => {
+  let h: CliHarness;
+  beforeAll(async () => {
+    h = await startCliHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('token renew TOKEN 2h takes a positional increment; token lookup takes -field', async () => {
+    const token = (await h.cli(['token', 'create', '-policy=default', '-ttl=1h', '-field=token'])).stdout.trim();
+    const renewed = await h.cli(['token', 'renew', '-format=json', token, '2h']);
+    expect(renewed.code).toBe(0);
+    expect(JSON.parse(renewed.stdout).auth.lease_duration).toBe(7200);
+    const field = await h.cli(['token', 'lookup', '-field=policies', token]);
+    expect(field.code).toBe(0);
+    expect(field.stdout).toBe('[default]');
+  }, 60_000);
+
+  it('unwrap TOKEN prints the wrapped data; -field picks one value', async () => {
+    const wrapped = await fetch(`${h.url}/v1/sys/wrapping/wrap`, { method: 'POST', headers: { 'X-Vault-Token': 'root', 'X-Vault-Wrap-TTL': '60' }, body: JSON.stringify({ pw: 'wrapped-value' }) });
+    const token = ((await wrapped.json()) as { wrap_info: { token: string } }).wrap_info.token;
+    const res = await h.cli(['unwrap', '-field=pw', token]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toBe('wrapped-value');
+    expect((await h.cli(['unwrap', token])).code).toBe(2);
+  }, 60_000);
+});
+
+describe('vault CLI -detailed listings', () => {
+  let h: CliHarness;
+  beforeAll(async () => {
+    h = await startCliHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('secrets list -detailed and auth list -detailed add TTL, options and UUID columns', async () => {
+    const secrets = await h.cli(['secrets', 'list', '-detailed']);
+    expect(secrets.code).toBe(0);
+    const header = secrets.stdout.split('\n')[0] as string;
+    for (const column of ['Path', 'Plugin', 'Accessor', 'Default TTL', 'Max TTL', 'Options', 'Description', 'UUID']) expect(header).toContain(column);
+    expect(secrets.stdout).toMatch(/secret\/\s+kv\s+\S+\s+system\s+system\s+false\s+false\s+map\[version:2\]/);
+    const auth = await h.cli(['auth', 'list', '-detailed']);
+    expect(auth.code).toBe(0);
+    expect(auth.stdout.split('\n')[0]).toContain('Default TTL');
+    expect(auth.stdout).toMatch(/token\/\s+token/);
+    expect((await h.cli(['secrets', 'list'])).stdout.split('\n')[0]).not.toContain('UUID');
+  }, 60_000);
+});
+
+describe('vault CLI operator key commands', () => {
+  let h: CliHarness;
+  beforeAll(async () => {
+    h = await startCliHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('operator key-status shows the term; operator rotate moves it on', async () => {
+    const before = await h.cli(['operator', 'key-status', '-format=json']);
+    expect(before.code).toBe(0);
+    const term = JSON.parse(before.stdout).term as number;
+    expect(term).toBeGreaterThanOrEqual(1);
+    const rotated = await h.cli(['operator', 'rotate']);
+    expect(rotated.code).toBe(0);
+    expect(rotated.stdout).toContain('Success! Rotated key');
+    expect((await h.cli(['operator', 'key-status'])).stdout).toMatch(new RegExp(`Key Term\\s+${term + 1}`));
+  }, 60_000);
+});
+
+describe('vault CLI secrets tune', () => {
+  let h: CliHarness;
+  beforeAll(async () => {
+    h = await startCliHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('secrets tune sets the TTLs and description of a mount', async () => {
+    const res = await h.cli(['secrets', 'tune', '-default-lease-ttl=1h', '-max-lease-ttl=2h', '-description=tuned', 'secret']);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain('Success! Tuned the secrets engine at: secret/');
+    const tune = (await (await fetch(`${h.url}/v1/sys/mounts/secret/tune`, { headers: { 'X-Vault-Token': 'root' } })).json()) as Record<string, unknown>;
+    expect(tune).toMatchObject({ default_lease_ttl: 3600, max_lease_ttl: 7200, description: 'tuned' });
+  }, 60_000);
 });

@@ -82,8 +82,26 @@ export function mountRows(response: VaultResponse | undefined): string[][] {
     });
 }
 
-/** Prints a mount table (sys/mounts or sys/auth) as JSON or as Vault's Path/Type/Accessor/Description table. */
-function printMountTable(context: CommandContext, response: VaultResponse | undefined): number {
+/** `-detailed` rows, as Vault's: TTLs from the mount's config ("system" when it inherits), options and UUID too. */
+export function detailedMountRows(response: VaultResponse | undefined): string[][] {
+  const mounts = listingData(response);
+  const ttl = (value: unknown) => (typeof value === 'number' && value > 0 ? `${value}s` : 'system');
+  return Object.keys(mounts)
+    .filter((path) => path.endsWith('/') && isRecord(mounts[path]))
+    .sort()
+    .map((path) => {
+      const mount = mounts[path] as Record<string, unknown>;
+      const config = isRecord(mount.config) ? mount.config : {};
+      const options = isRecord(mount.options) ? Object.entries(mount.options).map(([k, v]) => `${k}:${String(v)}`).join(' ') : '';
+      return [path, tableCell(mount.type), tableCell(mount.accessor), ttl(config.default_lease_ttl), ttl(config.max_lease_ttl), tableCell(mount.local ?? false), tableCell(mount.seal_wrap ?? false), `map[${options}]`, tableCell(mount.description), tableCell(mount.uuid)];
+    });
+}
+
+/** Prints a mount table (sys/mounts or sys/auth) as JSON or as Vault's Path/Type/Accessor/Description table (more columns with -detailed). */
+function printMountTable(context: CommandContext, response: VaultResponse | undefined, detailed = false): number {
+  if (detailed) {
+    return printListing(context, listingData(response), ['Path', 'Plugin', 'Accessor', 'Default TTL', 'Max TTL', 'Local', 'Seal Wrap', 'Options', 'Description', 'UUID'], detailedMountRows(response));
+  }
   return printListing(context, listingData(response), ['Path', 'Type', 'Accessor', 'Description'], mountRows(response));
 }
 
@@ -112,10 +130,11 @@ export function registerMountTableCommands(group: Command, table: MountTable): v
   group
     .command('list')
     .description(`List the enabled ${table.listing}`)
+    .option('--detailed', 'show TTLs, options and UUIDs too')
     .action(
-      action(async (context) => {
+      action(async (context, options: { detailed?: boolean }) => {
         const response = await context.call(`listing ${table.listing}`, () => context.client().read(table.api));
-        return printMountTable(context, response);
+        return printMountTable(context, response, options.detailed === true);
       }),
     );
 }

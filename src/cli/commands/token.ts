@@ -157,10 +157,11 @@ export function registerTokenCommands(program: Command): void {
     .description('Show the properties of a token (default: the current one); the token value is not printed')
     .argument('[token]', 'the token, or its accessor with -accessor')
     .option('--accessor', 'treat the argument as an accessor')
+    .option('--field <name>', 'print only this field')
     .action(
-      action(async (context, value: string | undefined, options: AccessorOptions) => {
+      action(async (context, value: string | undefined, options: AccessorOptions & { field?: string }) => {
         const response = await send(context, 'looking up token', tokenLookupRequest(value?.trim(), options));
-        return printSecret(context, withoutTokenValue(response));
+        return printSecret(context, withoutTokenValue(response), options.field);
       }),
     );
 
@@ -168,11 +169,13 @@ export function registerTokenCommands(program: Command): void {
     .command('renew')
     .description('Extend the TTL of a token (default: the current one)')
     .argument('[token]', 'the token, or its accessor with -accessor')
+    .argument('[increment]', 'requested TTL from now, as `vault token renew TOKEN 2h` takes it (same as -increment)')
     .option('--accessor', 'treat the argument as an accessor')
     .option('-i, --increment <duration>', 'requested TTL from now, e.g. 30m (default: the token\'s TTL)')
     .action(
-      action(async (context, value: string | undefined, options: RenewOptions) => {
-        const increment = options.increment !== undefined ? parseDurationFlag('increment', options.increment) : undefined;
+      action(async (context, value: string | undefined, positional: string | undefined, options: RenewOptions) => {
+        const given = options.increment ?? positional;
+        const increment = given !== undefined ? parseDurationFlag('increment', given) : undefined;
         const response = await send(context, 'renewing token', tokenRenewRequest(value?.trim(), options, increment));
         return printSecret(context, withoutTokenValue(response));
       }),
