@@ -95,6 +95,8 @@ export class TokenStore {
   private readonly useOnce: Statement<[Buffer], { uses_remaining: number }>;
   private readonly updateExpiry: Statement<[number | null, Uint8Array, string]>;
   private readonly orphanChildren: Statement<[string]>;
+  /** Any expired ancestor of a token (the expiry job revokes children within seconds; use must not wait for it). */
+  private readonly expiredAncestor: Statement<[string, number]>;
   private readonly revokeListeners: ((accessors: string[]) => void)[] = [];
   private readonly createListeners: ((entry: TokenEntry) => void)[] = [];
   /**
@@ -122,6 +124,10 @@ export class TokenStore {
     );
     this.updateExpiry = db.prepare('UPDATE tokens SET expire_at = ?, entry = ? WHERE accessor = ?');
     this.orphanChildren = db.prepare('UPDATE tokens SET parent_accessor = NULL WHERE parent_accessor = ?');
+    this.expiredAncestor = db.prepare(
+      `WITH RECURSIVE chain(accessor, depth) AS (SELECT ?, 0 UNION ALL SELECT t.parent_accessor, c.depth + 1 FROM tokens t JOIN chain c ON t.accessor = c.accessor WHERE t.parent_accessor IS NOT NULL AND c.depth < 64)
+       SELECT 1 AS one FROM tokens t JOIN chain c ON t.accessor = c.accessor WHERE t.expire_at IS NOT NULL AND t.expire_at <= ? LIMIT 1`,
+    );
   }
 
   /** Called inside the revoking transaction with every accessor revoked, so leases go with their token. */
@@ -177,11 +183,12 @@ export class TokenStore {
     const cached = this.cache.get(key);
     if (cached) {
       if (cached.expireAtMs !== null && cached.expireAtMs <= this.deps.clock.nowMs()) return undefined;
-      return cached;
+      return this.ancestorsLive(cached) ? cached : undefined;
     }
     const row = this.byHash.get(hash);
     const record = row ? this.live(row) : undefined;
-    if (record && record.usesRemaining === null) this.remember(key, record);
+    if (!record || !this.ancestorsLive(record)) return undefined;
+    if (record.usesRemaining === null) this.remember(key, record);
     return record;
   }
 
@@ -278,6 +285,12 @@ export class TokenStore {
       .prepare('SELECT accessor FROM tokens WHERE expire_at IS NOT NULL AND expire_at <= ? LIMIT ?')
       .all(this.deps.clock.nowMs(), limit) as { accessor: string }[];
     return rows.map((r) => r.accessor);
+  }
+
+  /** False if any ancestor has expired: a child stops working at its parent's expiry, not at the next sweep. */
+  private ancestorsLive(record: TokenRecord): boolean {
+    const parent = record.entry.parentAccessor;
+    return parent === null || this.expiredAncestor.get(parent, this.deps.clock.nowMs()) === undefined;
   }
 
   private live(row: TokenRow): TokenRecord | undefined {

@@ -91,7 +91,9 @@ class ListMethodShim {
           const headStart = pos;
           const end = this.findHeadEnd(chunk, headStart);
           if (end === -1) {
-            if (this.heldHead.length + length - headStart > MAX_HEAD_BYTES) {
+            // A bare LF (or `\n\n`) can never end a head we would rewrite; Node's parser refuses it with an
+            // immediate 400, so hand the bytes over now instead of holding them until headersTimeout.
+            if (this.heldHead.length + length - headStart > MAX_HEAD_BYTES || this.hasBareLf(chunk, headStart)) {
               this.passthroughFrom(chunk, headStart);
             } else {
               this.emitUpTo(chunk, headStart);
@@ -252,6 +254,15 @@ class ListMethodShim {
       rewritten += '\r\n';
     }
     return { rewritten, contentLength, chunked };
+  }
+
+  /** Whether the head bytes from `from` hold an LF not preceded by CR (looking back into heldHead at the boundary). */
+  private hasBareLf(chunk: Buffer, from: number): boolean {
+    for (let lf = chunk.indexOf(LF, from); lf !== -1; lf = chunk.indexOf(LF, lf + 1)) {
+      const before = lf > from ? chunk[lf - 1] : this.heldHead.length > 0 ? this.heldHead.charCodeAt(this.heldHead.length - 1) : undefined;
+      if (before !== CR) return true;
+    }
+    return false;
   }
 
   /** Index just past the CRLFCRLF ending the head that starts at `from` (or in heldHead), or -1. */

@@ -209,10 +209,12 @@ describe('parameter constraints on a KV v1 write', () => {
     expect((await rootGet('kept')).body.data).toEqual({ color: 'red' });
   });
 
-  it('reads are not subject to parameter constraints', async () => {
+  it('reads are subject to parameter constraints too, as in current Vault (issue 15 item 7)', async () => {
     const { app, as, put } = await withKv1();
     expect(await put('r', { color: 'red' })).toBe(204);
-    const res = await request(app).get('/v1/kv1/params/r?anything=1').set(as);
+    expect((await request(app).get('/v1/kv1/params/r?anything=1').set(as)).status).toBe(403);
+    // required_parameters holds for reads too.
+    const res = await request(app).get('/v1/kv1/params/r?color=red').set(as);
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual({ color: 'red' });
   });

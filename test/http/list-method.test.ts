@@ -326,6 +326,22 @@ describe('createVaultHttpServer', () => {
     expect((await client.responses(2)).map((r) => r.status)).toEqual([200, 400]);
   });
 
+  it.each([
+    ['GET /v1/a HTTP/1.1\nHost: vault\n\n'],
+    ['LIST /v1/a HTTP/1.1\r\nHost: vault\n\n'],
+    ['GET /v1/a HTTP/1.1\r\nHost: vault\r\n\n'],
+  ])('answers a head ending in a bare LF (%j) at once with 400, not at headersTimeout', async (head) => {
+    server.headersTimeout = 60_000;
+    const client = await RawClient.open(port);
+    const started = Date.now();
+    await client.write(head.slice(0, -1));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await client.write(head.slice(-1));
+    expect((await client.responses(1)).map((r) => r.status)).toEqual([400]);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(seen).toEqual([]);
+  });
+
   it('hands a partial head to Node when the client half-closes', async () => {
     const client = await RawClient.open(port);
     await client.write('LIST /v1/a HTTP/1.1\r\nHost: vault\r\n');

@@ -145,8 +145,9 @@ describe('parameter constraints', () => {
     expect(a.allowOperation('secret/p', 'update', { size: 'small' }, false)).toBe(false);
   });
 
-  it('does not apply to reads', () => {
-    expect(a.allowOperation('secret/p', 'read', { anything: 'x' }, false)).toBe(true);
+  it('applies to reads too, as current Vault does (issue 15 item 7)', () => {
+    expect(a.allowOperation('secret/p', 'read', { anything: 'x' }, false)).toBe(false);
+    expect(a.allowOperation('secret/p', 'read', { color: 'red' }, false)).toBe(true);
   });
 });
 

@@ -31,16 +31,11 @@ export function scalarClaimText(value: unknown): string | undefined {
   return undefined;
 }
 
-/** A claim as a list of comparable strings (a scalar is a one-item list), or undefined if it is neither. */
-function claimTexts(value: unknown): string[] | undefined {
+/** A claim as a list of scalars (as Vault's normalizeList: strings, booleans, numbers), or undefined if it is neither. */
+function boundClaimValues(value: unknown): Array<string | number | boolean> | undefined {
   const items = Array.isArray(value) ? value : [value];
-  const out: string[] = [];
-  for (const item of items) {
-    const text = scalarClaimText(item);
-    if (text === undefined) return undefined;
-    out.push(text);
-  }
-  return out;
+  for (const item of items) if (typeof item !== 'string' && typeof item !== 'boolean' && typeof item !== 'number') return undefined;
+  return items as Array<string | number | boolean>;
 }
 
 /**
@@ -71,10 +66,12 @@ export function boundClaimsFailure(boundClaims: Record<string, string | string[]
   for (const [claim, expected] of Object.entries(boundClaims)) {
     const actual = getClaim(claims, claim);
     if (actual === undefined || actual === null) return `claim "${claim}" is missing`;
-    const actualTexts = claimTexts(actual);
-    if (!actualTexts) return `claim "${claim}" is not a string or a list of strings`;
+    const actualValues = boundClaimValues(actual);
+    if (!actualValues) return `claim "${claim}" is not a string or a list of strings`;
     const expectedValues = Array.isArray(expected) ? expected : [expected];
-    const found = expectedValues.some((want) => actualTexts.some((have) => (type === 'glob' ? globMatch(want, have) : want === have)));
+    // Typed, as Vault's matchFound: a bound value is a string, so only a string claim can equal or glob-match it;
+    // `true` never satisfies "true" and `12` never satisfies "12".
+    const found = expectedValues.some((want) => actualValues.some((have) => typeof have === 'string' && (type === 'glob' ? globMatch(want, have) : want === have)));
     if (!found) return `claim "${claim}" does not match any associated bound claim values`;
   }
   return undefined;

@@ -192,6 +192,9 @@ function matchesSegments(rule: MergedRule, path: string): boolean {
 
 /** Glob match for parameter values: `*` allowed at the start and/or end, as Vault. */
 function valueMatches(allowed: unknown, actual: unknown): boolean {
+  // A scalar the field schema parsed from text (`?version=2`, `"ttl": "60"`) is compared in its
+  // canonical text form, the value the backend uses, so `"version" = ["2"]` means what it says.
+  if (typeof allowed === 'string' && (typeof actual === 'number' || typeof actual === 'boolean')) return valueMatches(allowed, String(actual));
   if (typeof allowed === 'string' && typeof actual === 'string') {
     if (allowed === '*') return true;
     const starts = allowed.endsWith('*');
@@ -314,7 +317,7 @@ export class Acl {
     });
   }
 
-  /** Decides one request: capability for the operation, `sudo` where required, parameter constraints on writes. */
+  /** Decides one request: capability for the operation, `sudo` where required, parameter constraints on reads and writes. */
   allowOperation(path: string, operation: Operation, data: Record<string, unknown>, needsSudo: boolean, wrapTtlSeconds?: number): boolean {
     if (this.isRoot) return true;
     const rule = this.ruleFor(path);
@@ -324,7 +327,8 @@ export class Acl {
     // min_wrapping_ttl forces the answer to be wrapped; max_wrapping_ttl bounds how long it may wait.
     if (rule.minWrappingTtlSeconds && (wrapTtlSeconds === undefined || wrapTtlSeconds < rule.minWrappingTtlSeconds)) return false;
     if (rule.maxWrappingTtlSeconds && wrapTtlSeconds !== undefined && wrapTtlSeconds > rule.maxWrappingTtlSeconds) return false;
-    if (operation === 'create' || operation === 'update' || operation === 'patch') return this.parametersAllowed(rule, data);
+    // As current Vault: reads are checked too (their query parameters, e.g. KV v2's `version`).
+    if (operation === 'read' || operation === 'create' || operation === 'update' || operation === 'patch') return this.parametersAllowed(rule, data);
     return true;
   }
 

@@ -25,11 +25,33 @@ export function secretForms(value: string): string[] {
   return [...forms].filter((f) => f !== '');
 }
 
+/**
+ * Below this length a secret is redacted only where it is not glued to letters or digits: a one-letter password
+ * must not cut letters out of every word of an error, and a short string inside a longer word does not reveal it.
+ */
+export const MIN_SUBSTRING_SECRET_CHARS = 8;
+
+const WORD_CHAR = /[\p{L}\p{N}_]/u;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Matches `form` where it is not glued to letters or digits at an edge that is itself a letter or digit. */
+function standaloneMatcher(form: string): RegExp {
+  const before = WORD_CHAR.test(form.charAt(0)) ? '(?<![\\p{L}\\p{N}_])' : '';
+  const after = WORD_CHAR.test(form.charAt(form.length - 1)) ? '(?![\\p{L}\\p{N}_])' : '';
+  return new RegExp(`${before}${escapeRegExp(form)}${after}`, 'gu');
+}
+
 /** Replaces every known secret value (longest first, so a URL goes before the password inside it). */
 export function redact(message: string, secrets: readonly string[]): string {
   const forms = [...new Set(secrets.flatMap(secretForms))].sort((a, b) => b.length - a.length);
   let out = message;
-  for (const form of forms) out = out.split(form).join(REDACTED);
+  for (const form of forms) {
+    if (form.length >= MIN_SUBSTRING_SECRET_CHARS) out = out.split(form).join(REDACTED);
+    else out = out.replace(standaloneMatcher(form), REDACTED);
+  }
   return out;
 }
 
