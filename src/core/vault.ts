@@ -199,6 +199,8 @@ export class Vault {
   async unmount(path: string): Promise<void> {
     const mount = this.mounts.get(path);
     if (!mount) return;
+    // Everything checkable is checked before the first side effect: a refused unmount changes nothing.
+    this.mounts.assertUnmountable(path);
     // Disabling an auth method ends every login it granted, before anything else goes.
     if (mount.entry.table === 'auth') this.tokens.revokeByAuthPath(mount.entry.path);
     await this.expiration.revokePrefix(mount.entry.path, { sync: true });
