@@ -10,6 +10,7 @@ import { messageClassesFor } from './http/message-classes';
 import { createVaultHttpServer } from './http/list-method';
 import { createLogger, type Logger } from './logger';
 import { openDatabase } from './storage/database';
+import { type DataDirLock, lockDataDir } from './storage/data-dir-lock';
 import { systemClock } from './util/clock';
 
 /** How to run the server (CLI flags map onto this). */
@@ -52,11 +53,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (!options.dev && !options.dataDir) throw new Error('a data directory is required (--data DIR), or use --dev');
   process.umask(0o077);
   let dbFile = ':memory:';
+  let dirLock: DataDirLock | undefined;
   if (!options.dev && options.dataDir) {
     fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    // One server per data directory, before anything is read: the lock lives as long as the process.
+    dirLock = lockDataDir(options.dataDir);
     dbFile = path.join(options.dataDir, DATABASE_FILE);
   }
-  const db = openDatabase(dbFile);
+  let db: ReturnType<typeof openDatabase>;
+  try {
+    db = openDatabase(dbFile);
+  } catch (error) {
+    dirLock?.release();
+    throw error;
+  }
   const vault = new Vault({ db, clock: systemClock, logger, registry: { ...builtinRegistry(), ...options.registry } });
 
   let rootToken: string | undefined;
@@ -108,6 +118,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       });
       await vault.seal.seal();
       db.close();
+      dirLock?.release();
     },
   };
 }
