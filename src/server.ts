@@ -9,6 +9,7 @@ import { createApp } from './http/app';
 import { messageClassesFor } from './http/message-classes';
 import { createVaultHttpServer } from './http/list-method';
 import { createLogger, type Logger } from './logger';
+import type { ExpirationConfig } from './core/expiration';
 import { openDatabase } from './storage/database';
 import { type DataDirLock, lockDataDir } from './storage/data-dir-lock';
 import { systemClock } from './util/clock';
@@ -25,6 +26,12 @@ export interface ServerOptions {
   logLevel?: string;
   /** Extra engine or auth method types for embedders (added to the built-in catalogue). */
   registry?: BackendRegistry;
+  /** Revocation retries: failed attempts before a lease is irrevocable (default 6). */
+  revokeMaxAttempts?: number;
+  /** Revocation retries: the first backoff, doubling per attempt (default 1 s). */
+  revokeBackoffBaseMs?: number;
+  /** Revocation retries: the longest wait between attempts, irrevocable ones included (default 1 min). */
+  revokeBackoffMaxMs?: number;
 }
 
 /** A running server. `rootToken` and `unsealKey` are only set in dev mode. */
@@ -47,6 +54,18 @@ function parseListen(listen: string): { host: string; port: number } {
   return { host: host || '127.0.0.1', port };
 }
 
+/** The operator's revocation retry settings, as expiration-manager tunables (unset ones keep the defaults). */
+function revocationConfig(options: ServerOptions): Partial<ExpirationConfig> {
+  const config: Partial<ExpirationConfig> = {};
+  if (options.revokeMaxAttempts !== undefined) config.maxRevokeAttempts = options.revokeMaxAttempts;
+  if (options.revokeBackoffBaseMs !== undefined) config.baseBackoffMs = options.revokeBackoffBaseMs;
+  if (options.revokeBackoffMaxMs !== undefined) {
+    config.maxBackoffMs = options.revokeBackoffMaxMs;
+    config.irrevocableRetryMs = options.revokeBackoffMaxMs;
+  }
+  return config;
+}
+
 /** Builds the vault and listens. In dev mode it initialises with one share, unseals and mounts kv-v2 at secret/. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger: Logger = createLogger({ level: options.logLevel });
@@ -67,7 +86,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     dirLock?.release();
     throw error;
   }
-  const vault = new Vault({ db, clock: systemClock, logger, registry: { ...builtinRegistry(), ...options.registry } });
+  const vault = new Vault({ db, clock: systemClock, logger, registry: { ...builtinRegistry(), ...options.registry }, expiration: revocationConfig(options) });
 
   let rootToken: string | undefined;
   let unsealKey: string | undefined;
