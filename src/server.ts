@@ -11,7 +11,9 @@ import { createVaultHttpServer, createVaultHttpsServer } from './http/list-metho
 import { httpsServerOptions, type ListenerTlsConfig, refuseUnverifiedClientCert, secureContextOptions } from './http/tls';
 import { createLogger, type Logger } from './logger';
 import { parseListenAddress } from './listen-address';
+import type { ExpirationConfig } from './core/expiration';
 import { openDatabase } from './storage/database';
+import { type DataDirLock, lockDataDir } from './storage/data-dir-lock';
 import { systemClock } from './util/clock';
 
 /** How to run the server (CLI flags map onto this). */
@@ -30,6 +32,12 @@ export interface ServerOptions {
   tlsDisable?: boolean;
   /** Extra engine or auth method types for embedders (added to the built-in catalogue). */
   registry?: BackendRegistry;
+  /** Revocation retries: failed attempts before a lease is irrevocable (default 6). */
+  revokeMaxAttempts?: number;
+  /** Revocation retries: the first backoff, doubling per attempt (default 1 s). */
+  revokeBackoffBaseMs?: number;
+  /** Revocation retries: the longest wait between attempts, irrevocable ones included (default 1 min). */
+  revokeBackoffMaxMs?: number;
 }
 
 /** A running server. `rootToken` and `unsealKey` are only set in dev mode. */
@@ -44,18 +52,39 @@ export interface RunningServer {
 /** Name of the database file inside the data directory. */
 export const DATABASE_FILE = 'leasehold.db';
 
+/** The operator's revocation retry settings, as expiration-manager tunables (unset ones keep the defaults). */
+function revocationConfig(options: ServerOptions): Partial<ExpirationConfig> {
+  const config: Partial<ExpirationConfig> = {};
+  if (options.revokeMaxAttempts !== undefined) config.maxRevokeAttempts = options.revokeMaxAttempts;
+  if (options.revokeBackoffBaseMs !== undefined) config.baseBackoffMs = options.revokeBackoffBaseMs;
+  if (options.revokeBackoffMaxMs !== undefined) {
+    config.maxBackoffMs = options.revokeBackoffMaxMs;
+    config.irrevocableRetryMs = options.revokeBackoffMaxMs;
+  }
+  return config;
+}
+
 /** Builds the vault and listens. In dev mode it initialises with one share, unseals and mounts kv-v2 at secret/. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger: Logger = createLogger({ level: options.logLevel });
   if (!options.dev && !options.dataDir) throw new Error('a data directory is required (--data DIR), or use --dev');
   process.umask(0o077);
   let dbFile = ':memory:';
+  let dirLock: DataDirLock | undefined;
   if (!options.dev && options.dataDir) {
     fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    // One server per data directory, before anything is read: the lock lives as long as the process.
+    dirLock = lockDataDir(options.dataDir);
     dbFile = path.join(options.dataDir, DATABASE_FILE);
   }
-  const db = openDatabase(dbFile);
-  const vault = new Vault({ db, clock: systemClock, logger, registry: { ...builtinRegistry(), ...options.registry } });
+  let db: ReturnType<typeof openDatabase>;
+  try {
+    db = openDatabase(dbFile);
+  } catch (error) {
+    dirLock?.release();
+    throw error;
+  }
+  const vault = new Vault({ db, clock: systemClock, logger, registry: { ...builtinRegistry(), ...options.registry }, expiration: revocationConfig(options) });
 
   let rootToken: string | undefined;
   let unsealKey: string | undefined;
@@ -121,6 +150,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       });
       await vault.seal.seal();
       db.close();
+      dirLock?.release();
     },
   };
 }

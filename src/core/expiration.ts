@@ -35,8 +35,10 @@ export interface ExpirationConfig {
 export const DEFAULT_EXPIRATION_CONFIG: ExpirationConfig = {
   maxRevokeAttempts: 6,
   baseBackoffMs: 1000,
-  maxBackoffMs: 5 * 60_000,
-  irrevocableRetryMs: 60 * 60_000,
+  // Capped at a minute, irrevocable retries too: after an outage, every pending revocation is
+  // attempted again within a minute of the backend returning (issue 15 item 15).
+  maxBackoffMs: 60_000,
+  irrevocableRetryMs: 60_000,
   sweepBatchSize: 400,
   revokeConcurrencyPerMount: 32,
   sweepBudgetMs: 5000,
@@ -202,6 +204,9 @@ export const LEASE_SQL = {
   event: 'INSERT INTO lease_events (lease_id, at, event, detail) VALUES (?, ?, ?, ?)',
   byToken: "UPDATE leases SET state = 'revoking', next_attempt_at = ?, revocation_reason = 'token-revoked' WHERE token_accessor = ? AND +state = 'active'",
   prefix: "SELECT * FROM leases WHERE lease_id >= ? AND lease_id < ? AND +state IN ('active', 'revoking', 'irrevocable')",
+  // A mount's backend answered again: its pending revocations are due now, not at their backoff.
+  pullForward: `UPDATE leases INDEXED BY leases_pending_by_attempt SET next_attempt_at = ?
+    WHERE state IN ('revoking', 'irrevocable') AND next_attempt_at > ? AND mount_uuid = ?`,
   tidy: "DELETE FROM leases WHERE state = 'revoked' AND revoked_at < ?",
   tidyEvents: 'DELETE FROM lease_events WHERE at < ? AND lease_id NOT IN (SELECT lease_id FROM leases)',
 } as const;
@@ -235,6 +240,7 @@ export class ExpirationManager {
     event: Statement<[string, number, string, string | null]>;
     byToken: Statement<[number, string]>;
     prefix: Statement<[string, string], LeaseRow>;
+    pullForward: Statement<[number, number, string]>;
     tidy: Statement<[number]>;
     tidyEvents: Statement<[number]>;
   };
@@ -255,6 +261,7 @@ export class ExpirationManager {
       event: db.prepare(LEASE_SQL.event),
       byToken: db.prepare(LEASE_SQL.byToken),
       prefix: db.prepare(LEASE_SQL.prefix),
+      pullForward: db.prepare(LEASE_SQL.pullForward),
       tidy: db.prepare(LEASE_SQL.tidy),
       tidyEvents: db.prepare(LEASE_SQL.tidyEvents),
     };
@@ -486,21 +493,24 @@ export class ExpirationManager {
       );
       const nowMs = this.now();
       const { maxRevokeAttempts, irrevocableRetryMs } = this.deps.config;
+      const recovered = new Set<string>();
       this.deps.db.transaction(() => {
         for (const { row, error } of outcomes) {
           if (error === undefined) {
             this.stmts.markRevoked.run(nowMs, row.revocation_reason ?? 'revoked', row.lease_id);
-            this.deps.events?.({ kind: 'revoked', leaseId: row.lease_id, reason: row.revocation_reason ?? 'revoked' });
+            recovered.add(row.mount_uuid);
             continue;
           }
           const attempts = row.attempts + 1;
           const irrevocable = attempts >= maxRevokeAttempts;
           const message = sanitiseError(error);
-          this.stmts.markFailed.run(irrevocable ? 'irrevocable' : 'revoking', nowMs + (irrevocable ? irrevocableRetryMs : this.backoffMs(attempts)), message, row.revocation_reason, row.lease_id);
+          const nextAttemptAt = nowMs + (irrevocable ? irrevocableRetryMs : this.backoffMs(attempts));
+          this.stmts.markFailed.run(irrevocable ? 'irrevocable' : 'revoking', nextAttemptAt, message, row.revocation_reason, row.lease_id);
           this.stmts.event.run(row.lease_id, nowMs, irrevocable ? 'irrevocable' : 'revocation-failed', message);
-          this.deps.events?.({ kind: irrevocable ? 'irrevocable' : 'revoke_failed', leaseId: row.lease_id, reason: row.revocation_reason, detail: message });
-          if (irrevocable && row.state !== 'irrevocable') this.deps.logger.warn({ leaseId: row.lease_id, attempts }, 'lease is irrevocable; it will keep being retried');
+          this.deps.logger.warn({ leaseId: row.lease_id, attempts, irrevocable, nextAttemptAt: new Date(nextAttemptAt).toISOString(), err: message }, 'revocation failed; it will be retried');
         }
+        // A success shows the mount's backend works again: retry everything it has pending now.
+        for (const mountUuid of recovered) this.stmts.pullForward.run(nowMs, nowMs, mountUuid);
       })();
     } finally {
       for (const r of mine) this.inFlight.delete(r.lease_id);

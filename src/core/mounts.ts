@@ -178,11 +178,17 @@ export class MountTable {
     return entry;
   }
 
-  /** Removes a mount and its storage. Callers revoke its leases first. */
+  /** Throws when `path` may not be unmounted (a built-in mount); callers check this before any side effect. */
+  assertUnmountable(path: string): void {
+    const mount = this.get(path);
+    if (mount?.entry.builtin) throw new BadRequestError(`cannot unmount "${path}"`);
+  }
+
+  /** Removes a mount and its storage. Callers check `assertUnmountable` and revoke its leases first. */
   async unmount(path: string): Promise<MountEntry | undefined> {
     const mount = this.get(path);
     if (!mount) return undefined;
-    if (mount.entry.builtin) throw new BadRequestError(`cannot unmount "${path}"`);
+    this.assertUnmountable(path);
     await mount.backend.cleanup?.();
     this.deps.store.transaction(() => {
       for (const key of mount.storage.listRecursive('')) mount.storage.delete(key);

@@ -264,6 +264,8 @@ export class Vault {
   async unmount(path: string): Promise<void> {
     const mount = this.mounts.get(path);
     if (!mount) return;
+    // Everything checkable is checked before the first side effect: a refused unmount changes nothing.
+    this.mounts.assertUnmountable(path);
     // Disabling an auth method ends every login it granted, before anything else goes.
     if (mount.entry.table === 'auth') this.tokens.revokeByAuthPath(mount.entry.path);
     await this.expiration.revokePrefix(mount.entry.path, { sync: true });
@@ -341,9 +343,13 @@ export class Vault {
     const requestId = request.requestId ?? randomUUID();
     const wrapTtlSeconds = request.wrapTtl !== undefined && request.wrapTtl !== '' ? parseWrapTtl(request.wrapTtl) : undefined;
     requireWrapTtl(request.path, wrapTtlSeconds);
-    const result = await this.handleUnwrapped(request, requestId, wrapTtlSeconds);
+    return this.handleUnwrapped(request, requestId, wrapTtlSeconds);
+  }
+
+  /** Stores a successful response under a wrapping token when a wrap TTL was asked for; the audit entry then records `wrap_info`. */
+  private wrapResult(result: VaultResponse, requestId: string, wrapTtlSeconds: number | undefined, creationPath: string): VaultResponse {
     if (wrapTtlSeconds === undefined || result.body === undefined || result.statusCode !== 200) return result;
-    const wrapInfo = this.wrapping.wrap({ response: result.body as Record<string, unknown>, ttlSeconds: wrapTtlSeconds, creationPath: request.path });
+    const wrapInfo = this.wrapping.wrap({ response: result.body as Record<string, unknown>, ttlSeconds: wrapTtlSeconds, creationPath });
     return { statusCode: 200, body: envelope({ request_id: requestId, wrap_info: wrapInfo as unknown as Record<string, unknown> }) };
   }
 
@@ -439,6 +445,7 @@ export class Vault {
         if (operation === 'read' && identity && mount && result.statusCode === 200) {
           this.ledgerEvents.released({ mountType: mount.entry.type, mountPath: mount.entry.path, kvVersion: mount.entry.options.version, relativePath, identity, requestId, data: (result.body as Envelope | undefined)?.data });
         }
+        result = this.wrapResult(result, requestId, wrapTtlSeconds, request.path);
       } finally {
         // Vault semantics: the last use still works, and the token is revoked right after it
         // (after any lease it created is registered, so the lease goes with it).
@@ -521,8 +528,12 @@ export class Vault {
     const body = result.body as Envelope | undefined;
     if (!body || typeof body !== 'object') return { mountType: mount?.entry.type ?? '' };
     const auth = body.auth as Record<string, unknown> | null | undefined;
+    const wrap = body.wrap_info as Record<string, unknown> | null | undefined;
     return {
       mountType: mount?.entry.type ?? '',
+      wrapInfo: wrap
+        ? { token: String(wrap.token ?? ''), accessor: String(wrap.accessor ?? ''), ttlSeconds: Number(wrap.ttl ?? 0), creationTime: String(wrap.creation_time ?? ''), creationPath: String(wrap.creation_path ?? '') }
+        : undefined,
       data: (body.data ?? undefined) as Record<string, unknown> | undefined,
       secret: body.lease_id ? { leaseId: body.lease_id } : undefined,
       auth: auth

@@ -24,6 +24,9 @@ export const serverConfigSchema = z
     listen: z.string().min(1).max(300).describe('HOST:PORT to listen on, e.g. 127.0.0.1:8200').optional(),
     data_dir: z.string().min(1).max(4096).describe('directory of the encrypted database').optional(),
     log_level: z.enum(LOG_LEVELS).describe('log level').optional(),
+    revoke_max_attempts: z.number().int().min(1).max(1000).describe('failed revocation attempts before a lease is irrevocable').optional(),
+    revoke_backoff_base_ms: z.number().int().min(1).max(3_600_000).describe('first wait after a failed revocation, in ms (doubles per attempt)').optional(),
+    revoke_backoff_max_ms: z.number().int().min(1).max(86_400_000).describe('longest wait between revocation attempts, in ms').optional(),
   })
   .strict();
 
@@ -62,6 +65,9 @@ export function resolveServerOptions(flags: ServerFlags, config: ServerConfig = 
   if (dataDir !== undefined) options.dataDir = dataDir;
   if (flags.devRootTokenId !== undefined) options.devRootTokenId = flags.devRootTokenId;
   if (logLevel !== undefined) options.logLevel = logLevel;
+  if (config.revoke_max_attempts !== undefined) options.revokeMaxAttempts = config.revoke_max_attempts;
+  if (config.revoke_backoff_base_ms !== undefined) options.revokeBackoffBaseMs = config.revoke_backoff_base_ms;
+  if (config.revoke_backoff_max_ms !== undefined) options.revokeBackoffMaxMs = config.revoke_backoff_max_ms;
   return options;
 }
 

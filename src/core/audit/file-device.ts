@@ -138,7 +138,28 @@ export class FileDevice {
   write(line: string): void {
     if (this.config.filePath === 'discard') return;
     if (this.fd === undefined) this.open();
-    writeFully(this.fd as number, Buffer.from(line, 'utf8'));
+    const fd = this.fd as number;
+    // A regular file's end before the write: a failed write (disk full, file size limit) may have
+    // appended part of the line, and the file is cut back so it never holds a truncated JSON line.
+    let endBefore: number | undefined;
+    try {
+      const stat = fs.fstatSync(fd);
+      if (stat.isFile()) endBefore = stat.size;
+    } catch {
+      // Not stat-able (a closed stdout): the write below reports the failure.
+    }
+    try {
+      writeFully(fd, Buffer.from(line, 'utf8'));
+    } catch (err) {
+      if (endBefore !== undefined) {
+        try {
+          fs.ftruncateSync(fd, endBefore);
+        } catch {
+          // The write error is the one to report; the broker fails the request closed either way.
+        }
+      }
+      throw err;
+    }
   }
 
   /**

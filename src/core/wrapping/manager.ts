@@ -47,7 +47,12 @@ export interface WrappingManagerDeps {
   /** Barrier-encrypted storage for wrapped responses, e.g. `store.view('core/wrapping/')`. */
   storage: StorageView;
   clock: Clock;
+  /** The largest wrapped response, as stored JSON bytes (default 1 MiB): wraps must not fill the disk. */
+  maxWrappedBytes?: number;
 }
+
+/** Default cap on one wrapped response (issue 15 item 3). */
+export const DEFAULT_MAX_WRAPPED_BYTES = 1024 * 1024;
 
 /** One wrapped response at rest, keyed by the wrapping token's accessor (never by the token). */
 interface StoredWrap {
@@ -177,6 +182,9 @@ export class WrappingManager {
   /** Creates the wrapping token and stores the response under its accessor, atomically. */
   private store(wrap: Omit<StoredWrap, 'creationTimeMs'>): WrapInfo {
     checkWrapTtl(wrap.ttlSeconds);
+    const maxBytes = this.deps.maxWrappedBytes ?? DEFAULT_MAX_WRAPPED_BYTES;
+    // Checked before the wrapping token exists: a refused wrap leaves nothing behind.
+    if (Buffer.byteLength(JSON.stringify(wrap.response), 'utf8') > maxBytes) throw new BadRequestError(`the response to wrap is larger than the limit of ${maxBytes} bytes`);
     const { tokens, storage } = this.deps;
     return storage.transaction(() => {
       const { token, record } = tokens.create({
