@@ -498,6 +498,7 @@ export class ExpirationManager {
         for (const { row, error } of outcomes) {
           if (error === undefined) {
             this.stmts.markRevoked.run(nowMs, row.revocation_reason ?? 'revoked', row.lease_id);
+            this.deps.events?.({ kind: 'revoked', leaseId: row.lease_id, reason: row.revocation_reason ?? 'revoked' });
             recovered.add(row.mount_uuid);
             continue;
           }
@@ -507,6 +508,7 @@ export class ExpirationManager {
           const nextAttemptAt = nowMs + (irrevocable ? irrevocableRetryMs : this.backoffMs(attempts));
           this.stmts.markFailed.run(irrevocable ? 'irrevocable' : 'revoking', nextAttemptAt, message, row.revocation_reason, row.lease_id);
           this.stmts.event.run(row.lease_id, nowMs, irrevocable ? 'irrevocable' : 'revocation-failed', message);
+          this.deps.events?.({ kind: irrevocable ? 'irrevocable' : 'revoke_failed', leaseId: row.lease_id, reason: row.revocation_reason, detail: message });
           this.deps.logger.warn({ leaseId: row.lease_id, attempts, irrevocable, nextAttemptAt: new Date(nextAttemptAt).toISOString(), err: message }, 'revocation failed; it will be retried');
         }
         // A success shows the mount's backend works again: retry everything it has pending now.
