@@ -75,22 +75,8 @@ export interface LedgerEventView {
   hash: string;
 }
 
-interface LedgerRow {
-  seq: number;
-  at: number;
-  event: string;
-  entity_id: string | null;
-  owner: string | null;
-  actor: string | null;
-  request_id: string | null;
-  mount: string | null;
-  path: string | null;
-  lease_id: string | null;
-  accessor: string | null;
-  reason: string | null;
-  detail: string | null;
-  hash: string;
-}
+/** A stored event: the API's view with the time as epoch milliseconds. */
+type LedgerRow = Omit<LedgerEventView, 'at'> & { at: number };
 
 /** Filters of `GET sys/governance/ledger`; times in epoch milliseconds. */
 export interface LedgerQuery {
