@@ -55,10 +55,19 @@ export const stringList = (maxItems = 256, maxItem = 512) =>
 export const policyList = (maxItems = 256, maxItem = 512) =>
   stringList(maxItems, maxItem).transform((names) => names.map((n) => n.trim().toLowerCase()).filter((n) => n !== ''));
 
-/** A flat string map (metadata, custom_metadata). Also accepts "k1=v1,k2=v2" like Vault's TypeKVPairs. */
+/** A flat string map (metadata, custom_metadata). Also accepts "k1=v1,k2=v2", and a list of "k=v" strings as Vault's TypeKVPairs does. */
 export const stringMap = (maxKeys = 64, maxKey = 128, maxValue = 512) =>
   z.preprocess(
     (v) => {
+      // Vault's TypeKVPairs also takes a list of "k=v" strings: what `vault write ... metadata=a=1 metadata=b=2` sends.
+      if (Array.isArray(v) && v.every((item) => typeof item === 'string' && item.includes('='))) {
+        const out: Record<string, string> = {};
+        for (const item of v as string[]) {
+          const i = item.indexOf('=');
+          out[item.slice(0, i).trim()] = item.slice(i + 1).trim();
+        }
+        return out;
+      }
       if (typeof v !== 'string') return v;
       const out: Record<string, string> = {};
       for (const pair of v.split(',').filter((p) => p.trim() !== '')) {

@@ -22,6 +22,25 @@ describe('vault CLI habits', () => {
     expect(table.stdout).toBe('s3cret');
   }, 30_000);
 
+  it('write identity/entity name=x metadata=owner=team-a policies=p stores them as vault write does; repeated metadata= adds keys', async () => {
+    const created = await h.cli(['write', '-format=json', 'identity/entity', 'name=habit-entity', 'metadata=owner=team-a', 'policies=p']);
+    expect(created.code).toBe(0);
+    const id = JSON.parse(created.stdout).data.id as string;
+    const read = await h.cli(['read', '-format=json', `identity/entity/id/${id}`]);
+    expect(read.code).toBe(0);
+    const data = JSON.parse(read.stdout).data as { name: string; metadata: Record<string, string>; policies: string[] };
+    expect(data).toEqual(expect.objectContaining({ name: 'habit-entity', metadata: { owner: 'team-a' }, policies: ['p'] }));
+
+    const two = await h.cli(['write', '-format=json', 'identity/entity', 'name=habit-two', 'metadata=owner=team-b', 'metadata=tier=gold', 'policies=p,q']);
+    expect(two.code).toBe(0);
+    const twoRead = await h.cli(['read', '-format=json', `identity/entity/id/${JSON.parse(two.stdout).data.id as string}`]);
+    expect(JSON.parse(twoRead.stdout).data).toEqual(expect.objectContaining({ metadata: { owner: 'team-b', tier: 'gold' }, policies: ['p', 'q'] }));
+
+    const byName = await h.cli(['read', '-format=json', '-field=metadata', 'identity/entity/name/habit-entity']);
+    expect(byName.code).toBe(0);
+    expect(JSON.parse(byName.stdout)).toEqual({ owner: 'team-a' });
+  });
+
   it('policy write NAME /dev/null is refused and stores nothing', async () => {
     const res = await h.cli(['policy', 'write', 'empty', '/dev/null']);
     expect(res.code).toBe(2);

@@ -1,5 +1,6 @@
-// `governance ledger|verify`: read the governance ledger (sys/governance/ledger) and prove its chain
-// (sys/governance/ledger/verify), in table or JSON form.
+// `governance ledger|verify|offboard|blast-radius`: read the governance ledger (sys/governance/ledger),
+// prove its chain (sys/governance/ledger/verify), offboard (sys/governance/offboard) and show a blast
+// radius (sys/governance/blast-radius), in table or JSON form.
 import type { Command } from 'commander';
 import { isRecord } from '../client';
 import { action, CliError, parseIntegerFlag } from '../context';
@@ -39,11 +40,35 @@ export function ledgerQuery(options: LedgerOptions): Record<string, string> {
   return query;
 }
 
+interface OffboardOptions {
+  entityId?: string;
+  owner?: string;
+  mountAccessor?: string;
+  roleName?: string;
+  reason?: string;
+  dryRun?: boolean;
+}
+
+/** The body `governance offboard` sends: exactly one selector, a reason, and dry_run. */
+export function offboardBody(options: OffboardOptions): Record<string, unknown> {
+  const given = [options.entityId !== undefined, options.owner !== undefined, options.mountAccessor !== undefined || options.roleName !== undefined].filter(Boolean).length;
+  if (given !== 1) throw new CliError('exactly one of -entity-id, -owner, or -mount-accessor with -role-name must be given', 1);
+  if ((options.mountAccessor === undefined) !== (options.roleName === undefined)) throw new CliError('-mount-accessor and -role-name must be given together', 1);
+  const reason = options.reason?.trim();
+  if (!reason) throw new CliError('-reason is required', 1);
+  const body: Record<string, unknown> = { reason, dry_run: options.dryRun === true };
+  if (options.entityId !== undefined) body.entity_id = options.entityId;
+  if (options.owner !== undefined) body.owner = options.owner;
+  if (options.mountAccessor !== undefined) body.mount_accessor = options.mountAccessor;
+  if (options.roleName !== undefined) body.role_name = options.roleName;
+  return body;
+}
+
 const LEDGER_HEADER = ['Seq', 'At', 'Event', 'Entity', 'Owner', 'Actor', 'Lease/Accessor', 'Path', 'Reason'] as const;
 
 /** Registers the `governance` group. */
 export function registerGovernanceCommands(program: Command): void {
-  const governance = program.command('governance').description('Read and verify the governance ledger');
+  const governance = program.command('governance').description('Offboard, show blast radius, and read and verify the governance ledger');
 
   governance
     .command('ledger')
@@ -89,6 +114,87 @@ export function registerGovernanceCommands(program: Command): void {
         if (data.verified === true) return 0;
         context.warn(`The ledger does not verify: the first bad event is seq ${String(data.first_bad_seq ?? 'unknown')}`);
         return 2;
+      }),
+    );
+
+  governance
+    .command('offboard')
+    .description('Revoke every token and lease of an entity, an owner, or an auth role, and disable the entities')
+    .option('--entity-id <id>', 'offboard this entity')
+    .option('--owner <owner>', 'offboard every token, lease and entity of this owner')
+    .option('--mount-accessor <accessor>', 'with -role-name: offboard what this auth mount\'s role issued')
+    .option('--role-name <name>', 'with -mount-accessor: the role')
+    .option('--reason <text>', 'why (required; recorded in the ledger)')
+    .option('--dry-run', 'only report what would be revoked')
+    .action(
+      action(async (context, options: OffboardOptions) => {
+        const body = offboardBody(options);
+        const response = await context.call('offboarding', () => context.client().write('sys/governance/offboard', body));
+        const data = isRecord(response?.data) ? response.data : {};
+        if (context.format === 'json') {
+          context.print(formatJson(data));
+          return 0;
+        }
+        const scalar = Object.entries(data).filter(([, v]) => !Array.isArray(v));
+        const lists = Object.entries(data).filter(([, v]) => Array.isArray(v)).map(([k, v]) => [k, (v as unknown[]).length === 0 ? '-' : (v as unknown[]).map(String).join(', ')] as [string, string]);
+        context.print(formatKeyValueTable([...scalar, ...lists]));
+        if (data.dry_run === true) context.warn('Dry run: nothing was revoked.');
+        return 0;
+      }),
+    );
+
+  governance
+    .command('blast-radius')
+    .description('What an entity (or, with -accessor, a token) can reach now and what it holds')
+    .argument('[entity_id]', 'the entity')
+    .option('--accessor <accessor>', 'a token accessor instead of an entity')
+    .action(
+      action(async (context, entityId: string | undefined, options: { accessor?: string }) => {
+        if ((entityId === undefined) === (options.accessor === undefined)) throw new CliError('give exactly one of ENTITY_ID or -accessor', 1);
+        const response = await context.call('reading the blast radius', () =>
+          entityId !== undefined
+            ? context.client().read(`sys/governance/blast-radius/${encodeURIComponent(entityId)}`)
+            : context.client().read('sys/governance/blast-radius', { accessor: options.accessor as string }),
+        );
+        const data = isRecord(response?.data) ? response.data : {};
+        if (context.format === 'json') {
+          context.print(formatJson(data));
+          return 0;
+        }
+        const entity = isRecord(data.entity) ? data.entity : {};
+        const summary = isRecord(data.summary) ? data.summary : {};
+        const policies = Array.isArray(data.policies) ? (data.policies as unknown[]).map(String) : [];
+        context.print(
+          formatKeyValueTable([
+            ['entity_id', entity.id === '' || entity.id === undefined ? '-' : entity.id],
+            ['name', entity.name ?? '-'],
+            ['owner', entity.owner === '' || entity.owner === undefined ? '-' : entity.owner],
+            ['disabled', entity.disabled ?? false],
+            ['policies', policies.length === 0 ? '-' : policies.join(', ')],
+            ...Object.entries(summary),
+          ]),
+        );
+        const reach = Array.isArray(data.reach) ? (data.reach as Record<string, unknown>[]) : [];
+        if (reach.length > 0) {
+          const rows = reach.map((r) => {
+            const targets = isRecord(r.targets) ? r.targets : {};
+            return [r.mount, r.type, r.path, Array.isArray(r.capabilities) ? r.capabilities.join(',') : '', targets.count].map((v) => (v === null || v === undefined ? '-' : tableCell(v)));
+          });
+          context.print('');
+          context.print(formatTable(['Mount', 'Type', 'Path', 'Capabilities', 'Targets'], rows));
+        }
+        const holds = isRecord(data.holds) ? data.holds : {};
+        const tokens = Array.isArray(holds.tokens) ? (holds.tokens as Record<string, unknown>[]) : [];
+        const leases = Array.isArray(holds.leases) ? (holds.leases as Record<string, unknown>[]) : [];
+        if (tokens.length + leases.length > 0) {
+          const rows = [
+            ...tokens.map((t) => ['token', t.accessor, t.expire_time]),
+            ...leases.map((l) => ['lease', l.lease_id, l.expire_time]),
+          ].map((row) => row.map((v) => (v === null || v === undefined ? '-' : tableCell(v))));
+          context.print('');
+          context.print(formatTable(['Holds', 'Accessor/Lease', 'Expires'], rows));
+        }
+        return 0;
       }),
     );
 }
