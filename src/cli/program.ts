@@ -22,7 +22,7 @@ export function buildProgram(): Command {
   const program = new Command('leasehold')
     .description('Leasehold: a secrets vault that speaks HashiCorp Vault\'s HTTP API')
     .option('--address <url>', 'server address (default: $LEASEHOLD_ADDR, $VAULT_ADDR, http://127.0.0.1:8200)')
-    .option('--format <format>', 'output format: table or json', 'table')
+    .option('--format <format>', 'output format: table, json or yaml', 'table')
     .showHelpAfterError()
     .showSuggestionAfterError();
   registerServerCommand(program);

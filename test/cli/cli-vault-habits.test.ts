@@ -180,3 +180,26 @@ describe('vault CLI secrets tune', () => {
     expect(tune).toMatchObject({ default_lease_ttl: 3600, max_lease_ttl: 7200, description: 'tuned' });
   }, 60_000);
 });
+
+describe('vault CLI output formats', () => {
+  let h: CliHarness;
+  beforeAll(async () => {
+    h = await startCliHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('-format=yaml and VAULT_FORMAT=yaml print the response as YAML', async () => {
+    expect((await h.cli(['kv', 'put', 'secret/yaml', 'password=s3cret'])).code).toBe(0);
+    const got = await h.cli(['kv', 'get', '-format=yaml', 'secret/yaml']);
+    expect(got.code).toBe(0);
+    expect(got.stdout).toMatch(/^data:\n {2}data:\n {4}password: s3cret\n/m);
+    const listed = await h.cli(['policy', 'list'], { env: { VAULT_FORMAT: 'yaml' } });
+    expect(listed.stdout).toContain('- default\n');
+    const field = await h.cli(['kv', 'get', '-format=yaml', '-field=password', 'secret/yaml']);
+    expect(field.stdout.trim()).toBe('s3cret');
+    const status = await h.cli(['status', '-format=yaml']);
+    expect(status.stdout).toMatch(/^sealed: false$/m);
+  }, 30_000);
+});

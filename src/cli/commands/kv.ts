@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { isRecord, type VaultResponse } from '../client';
 import { action, CliError, collectValues, type CommandContext, parseIntegerFlag } from '../context';
-import { formatJson } from '../format';
+import { formatStructured } from '../format';
 import { parseFlagPairs, parseKeyValueArgs, processSources } from '../key-value-args';
 import { formatKvMetadata, formatKvV2Secret } from '../kv-format';
 import { kvApiPath, type KvTarget, type KvV2Prefix, resolveKvTarget } from '../kv-paths';
@@ -62,7 +62,7 @@ async function requireData(args: readonly string[]): Promise<Record<string, unkn
 /** After put/patch on v2 the response is the new version's metadata; v1 answers 204. */
 function printKvWrite(context: CommandContext, target: KvTarget, path: string, response: VaultResponse | undefined): number {
   if (target.version === 1 || response === undefined) return printWriteResult(context, response, `Success! Data written to: ${path}`);
-  context.print(context.format === 'json' ? formatJson(response) : formatKvV2Secret(path, response, 'write'));
+  context.print(context.format !== 'table' ? formatStructured(response, context.format) : formatKvV2Secret(path, response, 'write'));
   return 0;
 }
 
@@ -116,7 +116,7 @@ export function registerKvCommands(program: Command): void {
           if (data === undefined) throw new CliError(`No data found at ${apiPath}`, EXIT_NOT_FOUND);
           return printField(context, { data }, options.field);
         }
-        context.print(context.format === 'json' ? formatJson(response) : formatKvV2Secret(apiPath, response, 'read'));
+        context.print(context.format !== 'table' ? formatStructured(response, context.format) : formatKvV2Secret(apiPath, response, 'read'));
         if (data !== undefined) return 0;
         // A deleted or destroyed version has metadata but no data.
         context.warn(`No data found at ${apiPath}: the version is deleted or destroyed`);
@@ -240,7 +240,7 @@ function registerKvMetadataCommands(kv: Command): void {
           context.warn(`No value found at ${apiPath}`);
           return EXIT_NOT_FOUND;
         }
-        context.print(context.format === 'json' ? formatJson(response) : formatKvMetadata(apiPath, response));
+        context.print(context.format !== 'table' ? formatStructured(response, context.format) : formatKvMetadata(apiPath, response));
         return 0;
       }),
     );

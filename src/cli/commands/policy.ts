@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { isRecord } from '../client';
 import { action, CliError } from '../context';
-import { formatJson } from '../format';
+import { formatStructured } from '../format';
 import { fileErrorMessage, type KeyValueSources, processSources } from '../key-value-args';
 import { EXIT_NOT_FOUND, printWriteResult } from '../output';
 
@@ -55,7 +55,7 @@ export function registerPolicyCommands(program: Command): void {
           context.warn(`No policy named: ${name}`);
           return EXIT_NOT_FOUND;
         }
-        context.print(context.format === 'json' ? formatJson({ policy: text }) : text.trim());
+        context.print(context.format !== 'table' ? formatStructured({ policy: text }, context.format) : text.trim());
         return 0;
       }),
     );
@@ -67,7 +67,7 @@ export function registerPolicyCommands(program: Command): void {
       action(async (context) => {
         const response = await context.call('listing policies', () => context.client().list('sys/policies/acl'));
         const keys = isRecord(response?.data) && Array.isArray(response.data.keys) ? response.data.keys.map(String) : [];
-        context.print(context.format === 'json' ? formatJson(keys) : keys.join('\n'));
+        context.print(context.format !== 'table' ? formatStructured(keys, context.format) : keys.join('\n'));
         return 0;
       }),
     );
