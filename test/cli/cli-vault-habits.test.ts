@@ -203,3 +203,31 @@ describe('vault CLI output formats', () => {
     expect(status.stdout).toMatch(/^sealed: false$/m);
   }, 30_000);
 });
+
+describe('vault CLI -wrap-ttl', () => {
+  let h: CliHarness;
+  beforeAll(async () => {
+    h = await startCliHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('-wrap-ttl sends X-Vault-Wrap-TTL and prints the wrap info; the token unwraps to the secret', async () => {
+    expect((await h.cli(['kv', 'put', 'secret/wrapped', 'password=s3cret'])).code).toBe(0);
+    const table = await h.cli(['kv', 'get', '-wrap-ttl=5m', 'secret/wrapped']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^wrapping_token:\s+\S+$/m);
+    expect(table.stdout).toMatch(/^wrapping_token_ttl:\s+5m$/m);
+    expect(table.stdout).toMatch(/^wrapping_token_creation_path:\s+secret\/data\/wrapped$/m);
+    expect(table.stdout).not.toContain('s3cret');
+    const json = await h.cli(['read', '-format=json', '-wrap-ttl=60s', 'secret/data/wrapped']);
+    expect(json.code).toBe(0);
+    const wrap = JSON.parse(json.stdout).wrap_info;
+    expect(wrap.ttl).toBe(60);
+    const unwrapped = await fetch(`${h.url}/v1/sys/wrapping/unwrap`, { method: 'POST', headers: { 'X-Vault-Token': wrap.token } });
+    expect(((await unwrapped.json()) as { data: { data: { password: string } } }).data.data.password).toBe('s3cret');
+    const bad = await h.cli(['read', '-wrap-ttl=soon', 'secret/data/wrapped']);
+    expect(bad.code).toBe(1);
+  }, 30_000);
+});

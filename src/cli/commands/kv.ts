@@ -62,6 +62,7 @@ async function requireData(args: readonly string[]): Promise<Record<string, unkn
 /** After put/patch on v2 the response is the new version's metadata; v1 answers 204. */
 function printKvWrite(context: CommandContext, target: KvTarget, path: string, response: VaultResponse | undefined): number {
   if (target.version === 1 || response === undefined) return printWriteResult(context, response, `Success! Data written to: ${path}`);
+  if (isRecord(response.wrap_info)) return printSecret(context, response);
   context.print(context.format !== 'table' ? formatStructured(response, context.format) : formatKvV2Secret(path, response, 'write'));
   return 0;
 }
@@ -109,7 +110,7 @@ export function registerKvCommands(program: Command): void {
           context.warn(`No value found at ${apiPath}`);
           return EXIT_NOT_FOUND;
         }
-        if (target.version === 1) return printSecret(context, response, options.field);
+        if (target.version === 1 || isRecord(response.wrap_info)) return printSecret(context, response, options.field);
         const body = isRecord(response.data) ? response.data : {};
         const data = isRecord(body.data) ? body.data : undefined;
         if (options.field !== undefined) {
