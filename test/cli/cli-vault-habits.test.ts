@@ -231,3 +231,31 @@ describe('vault CLI -wrap-ttl', () => {
     expect(bad.code).toBe(1);
   }, 30_000);
 });
+
+describe('vault CLI kv rollback', () => {
+  let h: CliHarness;
+  beforeAll(async () => {
+    h = await startCliHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('kv rollback -version=N writes version N again as a new version', async () => {
+    expect((await h.cli(['kv', 'put', 'secret/rb', 'v=one'])).code).toBe(0);
+    expect((await h.cli(['kv', 'put', 'secret/rb', 'v=two'])).code).toBe(0);
+    const rolled = await h.cli(['kv', 'rollback', '-version=1', 'secret/rb']);
+    expect(rolled.code).toBe(0);
+    expect(rolled.stdout).toMatch(/^version\s+3$/m);
+    const got = await h.cli(['kv', 'get', '-format=json', 'secret/rb']);
+    const body = JSON.parse(got.stdout).data;
+    expect(body.data).toEqual({ v: 'one' });
+    expect(body.metadata.version).toBe(3);
+    expect((await h.cli(['kv', 'rollback', '-version=9', 'secret/rb'])).code).toBe(2);
+    expect((await h.cli(['kv', 'rollback', 'secret/rb'])).code).toBe(1);
+    expect((await h.cli(['kv', 'delete', '-versions=2', 'secret/rb'])).code).toBe(0);
+    const deleted = await h.cli(['kv', 'rollback', '-version=2', 'secret/rb']);
+    expect(deleted.code).toBe(2);
+    expect(deleted.stderr).toContain('deleted');
+  }, 30_000);
+});

@@ -218,6 +218,46 @@ export function registerKvCommands(program: Command): void {
       }),
     );
 
+  withMount(kv.command('rollback'))
+    .description('Write an earlier version of a secret as its new current version (v2)')
+    .argument('<path>', 'secret path')
+    .option('--version <n>', 'the version to roll back to')
+    .action(
+      action(async (context, path: string, options: MountOptions & { version?: string }) => {
+        if (options.version === undefined) throw new CliError('Must specify a version to roll back to with -version', 1);
+        const version = parseIntegerFlag('version', options.version, 1);
+        const target = await kvTarget(context, path, options);
+        requireV2(target, 'Rollback');
+        const metadataPath = kvApiPath(target, 'metadata');
+        const dataPath = kvApiPath(target, 'data');
+        const metadata = await context.call(`reading ${metadataPath}`, () => context.client().read(metadataPath));
+        const meta = isRecord(metadata?.data) ? metadata.data : undefined;
+        if (meta === undefined) {
+          context.warn(`No value found at ${dataPath}`);
+          return EXIT_NOT_FOUND;
+        }
+        const currentVersion = typeof meta.current_version === 'number' ? meta.current_version : 0;
+        const versions = isRecord(meta.versions) ? meta.versions : {};
+        const info = versions[String(version)];
+        if (!isRecord(info)) throw new CliError(`Error: version ${version} does not exist at ${dataPath}`, 2);
+        if (info.destroyed === true) throw new CliError(`Cannot roll back to a version that has been destroyed`, 2);
+        if (typeof info.deletion_time === 'string' && info.deletion_time !== '') {
+          throw new CliError(`Cannot roll back to a version that has been deleted`, 2);
+        }
+        const old = await context.call(`reading ${dataPath}`, () => context.client().read(dataPath, { version: String(version) }));
+        const oldBody = isRecord(old?.data) ? old.data : {};
+        if (!isRecord(oldBody.data)) {
+          context.warn(`No value found at ${dataPath}`);
+          return EXIT_NOT_FOUND;
+        }
+        const data = oldBody.data;
+        const response = await context.call(`writing data to ${dataPath}`, () =>
+          context.client().write(dataPath, { data, options: { cas: currentVersion } }),
+        );
+        return printKvWrite(context, target, dataPath, response);
+      }),
+    );
+
   registerKvMetadataCommands(kv);
 }
 
