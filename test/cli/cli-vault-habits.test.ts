@@ -259,3 +259,33 @@ describe('vault CLI kv rollback', () => {
     expect(deleted.stderr).toContain('deleted');
   }, 30_000);
 });
+
+describe('vault CLI policy fmt', () => {
+  let h: CliHarness;
+  beforeAll(async () => {
+    h = await startCliHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('policy fmt rewrites a policy file formatted, and refuses an invalid one leaving it untouched', async () => {
+    const file = path.join(h.workDir, 'messy.hcl');
+    writeFileSync(file, 'path "secret/*"{capabilities=["read","list"]\n  max_wrapping_ttl="1h"}\n\n\n   path "sys/mounts" { capabilities = ["read"] }');
+    const res = await h.cli(['policy', 'fmt', file]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain(`Success! Formatted policy: ${file}`);
+    expect(readFileSync(file, 'utf8')).toBe(
+      'path "secret/*" {\n  capabilities     = ["read", "list"]\n  max_wrapping_ttl = "1h"\n}\n\npath "sys/mounts" {\n  capabilities = ["read"]\n}\n',
+    );
+    expect((await h.cli(['policy', 'write', 'formatted', file])).code).toBe(0);
+    const bad = path.join(h.workDir, 'bad.hcl');
+    writeFileSync(bad, 'path "secret/*" { capabilities = ["read"]');
+    const refused = await h.cli(['policy', 'fmt', bad]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('Error parsing policy');
+    expect(readFileSync(bad, 'utf8')).toBe('path "secret/*" { capabilities = ["read"]');
+    writeFileSync(bad, 'frobnicate "x" { y = 1 }');
+    expect((await h.cli(['policy', 'fmt', bad])).stderr).toContain('unknown key');
+  }, 30_000);
+});
