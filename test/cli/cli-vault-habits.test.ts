@@ -289,3 +289,32 @@ describe('vault CLI policy fmt', () => {
     expect((await h.cli(['policy', 'fmt', bad])).stderr).toContain('unknown key');
   }, 30_000);
 });
+
+describe('vault CLI path-help', () => {
+  let h: CliHarness;
+  beforeAll(async () => {
+    h = await startCliHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('path-help PATH prints the help the server answers to ?help=1', async () => {
+    const res = await h.cli(['path-help', 'secret/data/foo']);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain('Request:        data/foo');
+    expect(res.stdout).toContain('Matching Route: ^');
+    const json = await h.cli(['path-help', '-format=json', 'sys/mounts']);
+    expect(json.code).toBe(0);
+    const body = JSON.parse(json.stdout);
+    expect(typeof body.help).toBe('string');
+    expect(body.see_also).toBeNull();
+    const raw = await fetch(`${h.url}/v1/secret/data/foo?help=1`, { headers: { 'X-Vault-Token': 'root' } });
+    expect(raw.status).toBe(200);
+    expect(Object.keys((await raw.json()) as object).sort()).toEqual(['help', 'see_also']);
+    expect((await fetch(`${h.url}/v1/secret/data/foo?help=1`)).status).toBe(403);
+    const missing = await h.cli(['path-help', 'nowhere/foo']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('Error retrieving help');
+  }, 30_000);
+});
