@@ -5,6 +5,8 @@ import { readHelperToken } from './token-helper';
 export interface ConnectionSettings {
   address: string;
   token?: string;
+  /** `-wrap-ttl`: asks the server to wrap each response (`X-Vault-Wrap-TTL`). */
+  wrapTtl?: string;
 }
 
 /** The default address of `leasehold server` and of Vault. */
@@ -78,6 +80,8 @@ export interface RequestOptions {
   contentType?: string;
   /** A 404 answers `undefined` (or the body, if it carries data or warnings) instead of throwing. */
   notFoundIsEmpty?: boolean;
+  /** Never wrapped, even with `-wrap-ttl` (the CLI's own preflight requests, as Vault's). */
+  noWrap?: boolean;
 }
 
 /** Turns `secret/my app/x` into `secret/my%20app/x`: each segment is encoded, the slashes kept. */
@@ -132,6 +136,7 @@ export class VaultClient {
     for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, value);
     const headers: Record<string, string> = {};
     if (this.settings.token !== undefined) headers['X-Vault-Token'] = this.settings.token;
+    if (this.settings.wrapTtl !== undefined && !options.noWrap) headers['X-Vault-Wrap-TTL'] = this.settings.wrapTtl;
     const init: RequestInit = { method, headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) };
     if (options.body !== undefined) {
       headers['Content-Type'] = options.contentType ?? 'application/json';

@@ -21,6 +21,7 @@ export class CliError extends Error {
 export interface GlobalOptions {
   address?: string;
   format?: string;
+  wrapTtl?: string;
 }
 
 /** Per-invocation state handed to each command action. */
@@ -61,7 +62,13 @@ export function contextFor(command: Command, env: NodeJS.ProcessEnv = process.en
     client() {
       if (client === undefined) {
         try {
-          client = new VaultClient(resolveConnection(globals.address, env));
+          const settings = resolveConnection(globals.address, env);
+          const wrapTtl = globals.wrapTtl?.trim() || env.LEASEHOLD_WRAP_TTL?.trim() || env.VAULT_WRAP_TTL?.trim();
+          if (wrapTtl) {
+            if (parseDurationSeconds(wrapTtl) === undefined) throw new Error(`-wrap-ttl must be a duration such as 30s, 5m or 3600`);
+            settings.wrapTtl = wrapTtl;
+          }
+          client = new VaultClient(settings);
         } catch (error) {
           throw new CliError(`Error: ${(error as Error).message}`, 1);
         }

@@ -2,14 +2,75 @@
 import { formatDurationGo } from '../util/duration';
 import { isRecord, type VaultResponse } from './client';
 
-/** The two output formats: `table` (Vault's default) and `json` (the raw response). */
-export type OutputFormat = 'table' | 'json';
+/** The output formats: `table` (Vault's default), `json` and `yaml` (the raw response). */
+export type OutputFormat = 'table' | 'json' | 'yaml';
 
-/** Validates `--format`; Vault also has yaml and pretty, which we do not offer. */
+/** Validates `--format`; Vault also has pretty, which we do not offer. */
 export function parseOutputFormat(value: string): OutputFormat {
   const normalized = value.trim().toLowerCase();
-  if (normalized === 'table' || normalized === 'json') return normalized;
-  throw new Error(`invalid format ${JSON.stringify(value)}: expected "table" or "json"`);
+  if (normalized === 'table' || normalized === 'json' || normalized === 'yaml') return normalized;
+  throw new Error(`invalid format ${JSON.stringify(value)}: expected "table", "json" or "yaml"`);
+}
+
+/** A structured value (the raw response) as JSON or YAML, for the non-table formats. */
+export function formatStructured(value: unknown, format: OutputFormat): string {
+  return format === 'yaml' ? formatYaml(value) : formatJson(value);
+}
+
+/** Whether a string can be written as a plain YAML scalar without changing its meaning. */
+function yamlPlainSafe(text: string): boolean {
+  if (text === '' || text.trim() !== text) return false;
+  if (/^(?:~|null|true|false|yes|no|on|off|y|n)$/i.test(text)) return false;
+  if (/^[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/.test(text) || /^[-+]?\.(?:inf|nan)$/i.test(text) || /^0[xob]/i.test(text)) return false;
+  if (/^[-?:,\[\]{}#&*!|>'"%@`]/.test(text)) return false;
+  if (/[\u0000-\u001f\u007f]/.test(text) || text.includes(': ') || text.includes(' #') || text.endsWith(':')) return false;
+  return true;
+}
+
+function yamlScalar(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'string') return yamlPlainSafe(value) ? value : JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value);
+}
+
+function yamlLines(value: unknown, indent: string): string[] {
+  if (Array.isArray(value)) {
+    return value.flatMap((item) => {
+      if (isRecord(item) && Object.keys(item).length > 0) {
+        const [first, ...rest] = yamlLines(item, `${indent}  `);
+        return [`${indent}- ${(first as string).slice(indent.length + 2)}`, ...rest];
+      }
+      if (Array.isArray(item) && item.length > 0) return [`${indent}-`, ...yamlLines(item, `${indent}  `)];
+      return [`${indent}- ${yamlInline(item)}`];
+    });
+  }
+  if (isRecord(value)) {
+    return Object.keys(value)
+      .sort()
+      .filter((key) => value[key] !== undefined)
+      .flatMap((key) => {
+        const item = value[key];
+        const name = yamlScalar(key);
+        if (isRecord(item) && Object.keys(item).length > 0) return [`${indent}${name}:`, ...yamlLines(item, `${indent}  `)];
+        // Go's yaml.v2 writes a list under a key at the key's own indentation.
+        if (Array.isArray(item) && item.length > 0) return [`${indent}${name}:`, ...yamlLines(item, indent)];
+        return [`${indent}${name}: ${yamlInline(item)}`];
+      });
+  }
+  return [`${indent}${yamlScalar(value)}`];
+}
+
+function yamlInline(value: unknown): string {
+  if (Array.isArray(value) && value.length === 0) return '[]';
+  if (isRecord(value) && Object.keys(value).length === 0) return '{}';
+  return yamlScalar(value);
+}
+
+/** YAML output as Vault prints it (Go's yaml of the JSON value): sorted keys, two-space indentation. */
+export function formatYaml(value: unknown): string {
+  if ((Array.isArray(value) || isRecord(value)) && Object.keys(value).length > 0) return yamlLines(value, '').join('\n');
+  return yamlInline(value);
 }
 
 /** JSON output as Vault prints it: two-space indentation. */
@@ -197,7 +258,7 @@ export function lookupField(response: VaultResponse, field: string): unknown {
 /** A field printed by `-field`: raw strings, Go-style values in table mode, JSON otherwise. */
 export function formatFieldValue(value: unknown, format: OutputFormat): string {
   // With -format=json Vault prints the field as JSON, strings included ("s3cret", quoted).
-  if (format === 'json') return formatJson(value);
+  if (format !== 'table') return formatStructured(value, format);
   if (typeof value === 'string') return value;
   return formatGoValue(value);
 }

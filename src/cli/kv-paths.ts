@@ -53,7 +53,7 @@ export async function resolveKvTarget(client: VaultClient, path: string, mountFl
   const lookup = mountFlag !== undefined ? sanitizePath(mountFlag).replace(/\/*$/, '/') : cleanPath;
   let preflight: { mountPath: string; version: 1 | 2 };
   try {
-    preflight = parseMountPreflight(await client.request('GET', `sys/internal/ui/mounts/${lookup}`));
+    preflight = parseMountPreflight(await client.request('GET', `sys/internal/ui/mounts/${lookup}`, { noWrap: true }));
   } catch (error) {
     if (!(error instanceof ApiError) || error.statusCode !== 404) throw error;
     preflight = { mountPath: '', version: 1 };

@@ -1,7 +1,7 @@
 // Printing a response in the chosen format: the shared endings of read, list and write commands.
 import { isRecord, type VaultResponse } from './client';
 import { type CommandContext } from './context';
-import { formatFieldValue, formatJson, formatKeysTable, formatKeyValueTable, formatTable, lookupField, secretEntries } from './format';
+import { formatFieldValue, formatStructured, formatKeysTable, formatKeyValueTable, formatTable, lookupField, secretEntries } from './format';
 
 /** Vault's exit code for "nothing there" and for failed requests. */
 export const EXIT_NOT_FOUND = 2;
@@ -14,7 +14,7 @@ export function listingData(response: VaultResponse | undefined): Record<string,
 
 /** A sys/ listing as `vault secrets list` prints it: the data as JSON, or the table of `rows` under `header`. */
 export function printListing(context: CommandContext, data: Record<string, unknown>, header: readonly string[], rows: ReadonlyArray<readonly string[]>): number {
-  context.print(context.format === 'json' ? formatJson(data) : formatTable(header, rows));
+  context.print(context.format !== 'table' ? formatStructured(data, context.format) : formatTable(header, rows));
   return 0;
 }
 
@@ -39,8 +39,8 @@ export function printField(context: CommandContext, response: VaultResponse, fie
 /** `vault read`'s output: the whole response as JSON, one field, or the Key/Value table. */
 export function printSecret(context: CommandContext, response: VaultResponse, field?: string): number {
   if (field !== undefined) return printField(context, response, field);
-  if (context.format === 'json') {
-    context.print(formatJson(response));
+  if (context.format !== 'table') {
+    context.print(formatStructured(response, context.format));
     return 0;
   }
   printWarnings(context, response);
@@ -57,7 +57,7 @@ export function printKeys(context: CommandContext, response: VaultResponse | und
     return EXIT_NOT_FOUND;
   }
   printWarnings(context, response);
-  context.print(context.format === 'json' ? formatJson(keys) : formatKeysTable(keys));
+  context.print(context.format !== 'table' ? formatStructured(keys, context.format) : formatKeysTable(keys));
   return 0;
 }
 

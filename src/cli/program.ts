@@ -22,7 +22,8 @@ export function buildProgram(): Command {
   const program = new Command('leasehold')
     .description('Leasehold: a secrets vault that speaks HashiCorp Vault\'s HTTP API')
     .option('--address <url>', 'server address (default: $LEASEHOLD_ADDR, $VAULT_ADDR, http://127.0.0.1:8200)')
-    .option('--format <format>', 'output format: table or json', 'table')
+    .option('--format <format>', 'output format: table, json or yaml', 'table')
+    .option('--wrap-ttl <duration>', 'wrap the response in a single-use token with this TTL (default: $VAULT_WRAP_TTL)')
     .showHelpAfterError()
     .showSuggestionAfterError();
   registerServerCommand(program);

@@ -14,7 +14,7 @@ import { addressInCidrs } from './cidr';
 import { resolveRequest } from './dispatch';
 import { type Envelope, envelope } from './envelope';
 import { DEFAULT_EXPIRATION_CONFIG, type ExpirationConfig, ExpirationManager } from './expiration';
-import { type Backend, type BackendResponse, type CompiledPath, compilePaths, type Operation, type RequestIdentity } from './framework';
+import { type Backend, type BackendResponse, type CompiledPath, compilePaths, matchPath, type Operation, type RequestIdentity } from './framework';
 import { type BackendRegistry, type LiveMount, MountTable } from './mounts';
 import { PolicyStore } from './policy/policy-store';
 import { Scheduler } from '../scheduler/scheduler';
@@ -333,6 +333,28 @@ export class Vault {
     const policies = [...new Set([...record.entry.policies, ...source.policies])];
     this.policiesByToken.set(record, { source, policies });
     return policies;
+  }
+
+  /**
+   * A help request (`GET PATH?help=1`, `vault path-help`): the matching route's description and
+   * parameters, as Vault's `{help, see_also}`. Any valid token may ask; the ACL allows help, as Vault's does.
+   */
+  help(request: { path: string; token?: string; clientAddress: string }): { help: string; see_also: null } {
+    const path = request.path;
+    const { compiled, mountPath } = this.route(path);
+    const relativePath = path.slice(mountPath.length);
+    const unauthenticated = compiled.some((c) => c.definition.unauthenticated && c.regex.test(relativePath));
+    if (!unauthenticated) this.authenticate(request.token, request.clientAddress);
+    if (mountPath === '') throw new NotFoundError(`no handler for route "${path}". route entry not found.`);
+    const matched = matchPath(compiled, relativePath);
+    if (!matched) throw new NotFoundError(`unsupported path`);
+    const definition = matched.path.definition;
+    const fields = Object.keys(definition.fields?.shape ?? {}).sort();
+    const parameters = fields.length > 0 ? `\n\n## PARAMETERS\n\n${fields.map((name) => `${name}`).join('\n\n')}` : '';
+    return {
+      help: `Request:        ${relativePath}\nMatching Route: ^${definition.pattern}$\n\n${definition.description}${parameters}\n\n## DESCRIPTION\n\n${definition.description}`,
+      see_also: null,
+    };
   }
 
   /**

@@ -77,6 +77,10 @@ export function createApp(options: AppOptions): express.Express {
       }
       const path = canonicalPath(rawTarget);
       const query = queryData(rawTarget);
+      if ((req.method === 'GET' || req.method === 'HEAD') && query.help !== undefined && query.help !== '' && parseGoBool('help', query.help)) {
+        send(res, 200, vault.help({ path, token: tokenFrom(req), clientAddress: req.socket.remoteAddress ?? '' }), req.method === 'HEAD');
+        return;
+      }
       const operation = operationFor(req, query);
       let data: Record<string, unknown>;
       if (operation === 'write' || operation === 'patch') {

@@ -199,3 +199,141 @@ describe('vault CLI secrets tune', () => {
     expect(tune).toMatchObject({ default_lease_ttl: 3600, max_lease_ttl: 7200, description: 'tuned' });
   }, 60_000);
 });
+
+describe('vault CLI output formats', () => {
+  let h: CliHarness;
+  beforeAll(async () => {
+    h = await startCliHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('-format=yaml and VAULT_FORMAT=yaml print the response as YAML', async () => {
+    expect((await h.cli(['kv', 'put', 'secret/yaml', 'password=s3cret'])).code).toBe(0);
+    const got = await h.cli(['kv', 'get', '-format=yaml', 'secret/yaml']);
+    expect(got.code).toBe(0);
+    expect(got.stdout).toMatch(/^data:\n {2}data:\n {4}password: s3cret\n/m);
+    const listed = await h.cli(['policy', 'list'], { env: { VAULT_FORMAT: 'yaml' } });
+    expect(listed.stdout).toContain('- default\n');
+    const field = await h.cli(['kv', 'get', '-format=yaml', '-field=password', 'secret/yaml']);
+    expect(field.stdout.trim()).toBe('s3cret');
+    const status = await h.cli(['status', '-format=yaml']);
+    expect(status.stdout).toMatch(/^sealed: false$/m);
+  }, 30_000);
+});
+
+describe('vault CLI -wrap-ttl', () => {
+  let h: CliHarness;
+  beforeAll(async () => {
+    h = await startCliHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('-wrap-ttl sends X-Vault-Wrap-TTL and prints the wrap info; the token unwraps to the secret', async () => {
+    expect((await h.cli(['kv', 'put', 'secret/wrapped', 'password=s3cret'])).code).toBe(0);
+    const table = await h.cli(['kv', 'get', '-wrap-ttl=5m', 'secret/wrapped']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^wrapping_token:\s+\S+$/m);
+    expect(table.stdout).toMatch(/^wrapping_token_ttl:\s+5m$/m);
+    expect(table.stdout).toMatch(/^wrapping_token_creation_path:\s+secret\/data\/wrapped$/m);
+    expect(table.stdout).not.toContain('s3cret');
+    const json = await h.cli(['read', '-format=json', '-wrap-ttl=60s', 'secret/data/wrapped']);
+    expect(json.code).toBe(0);
+    const wrap = JSON.parse(json.stdout).wrap_info;
+    expect(wrap.ttl).toBe(60);
+    const unwrapped = await fetch(`${h.url}/v1/sys/wrapping/unwrap`, { method: 'POST', headers: { 'X-Vault-Token': wrap.token } });
+    expect(((await unwrapped.json()) as { data: { data: { password: string } } }).data.data.password).toBe('s3cret');
+    const bad = await h.cli(['read', '-wrap-ttl=soon', 'secret/data/wrapped']);
+    expect(bad.code).toBe(1);
+  }, 30_000);
+});
+
+describe('vault CLI kv rollback', () => {
+  let h: CliHarness;
+  beforeAll(async () => {
+    h = await startCliHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('kv rollback -version=N writes version N again as a new version', async () => {
+    expect((await h.cli(['kv', 'put', 'secret/rb', 'v=one'])).code).toBe(0);
+    expect((await h.cli(['kv', 'put', 'secret/rb', 'v=two'])).code).toBe(0);
+    const rolled = await h.cli(['kv', 'rollback', '-version=1', 'secret/rb']);
+    expect(rolled.code).toBe(0);
+    expect(rolled.stdout).toMatch(/^version\s+3$/m);
+    const got = await h.cli(['kv', 'get', '-format=json', 'secret/rb']);
+    const body = JSON.parse(got.stdout).data;
+    expect(body.data).toEqual({ v: 'one' });
+    expect(body.metadata.version).toBe(3);
+    expect((await h.cli(['kv', 'rollback', '-version=9', 'secret/rb'])).code).toBe(2);
+    expect((await h.cli(['kv', 'rollback', 'secret/rb'])).code).toBe(1);
+    expect((await h.cli(['kv', 'delete', '-versions=2', 'secret/rb'])).code).toBe(0);
+    const deleted = await h.cli(['kv', 'rollback', '-version=2', 'secret/rb']);
+    expect(deleted.code).toBe(2);
+    expect(deleted.stderr).toContain('deleted');
+  }, 30_000);
+});
+
+describe('vault CLI policy fmt', () => {
+  let h: CliHarness;
+  beforeAll(async () => {
+    h = await startCliHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('policy fmt rewrites a policy file formatted, and refuses an invalid one leaving it untouched', async () => {
+    const file = path.join(h.workDir, 'messy.hcl');
+    writeFileSync(file, 'path "secret/*"{capabilities=["read","list"]\n  max_wrapping_ttl="1h"}\n\n\n   path "sys/mounts" { capabilities = ["read"] }');
+    const res = await h.cli(['policy', 'fmt', file]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain(`Success! Formatted policy: ${file}`);
+    expect(readFileSync(file, 'utf8')).toBe(
+      'path "secret/*" {\n  capabilities     = ["read", "list"]\n  max_wrapping_ttl = "1h"\n}\n\npath "sys/mounts" {\n  capabilities = ["read"]\n}\n',
+    );
+    expect((await h.cli(['policy', 'write', 'formatted', file])).code).toBe(0);
+    const bad = path.join(h.workDir, 'bad.hcl');
+    writeFileSync(bad, 'path "secret/*" { capabilities = ["read"]');
+    const refused = await h.cli(['policy', 'fmt', bad]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('Error parsing policy');
+    expect(readFileSync(bad, 'utf8')).toBe('path "secret/*" { capabilities = ["read"]');
+    writeFileSync(bad, 'frobnicate "x" { y = 1 }');
+    expect((await h.cli(['policy', 'fmt', bad])).stderr).toContain('unknown key');
+  }, 30_000);
+});
+
+describe('vault CLI path-help', () => {
+  let h: CliHarness;
+  beforeAll(async () => {
+    h = await startCliHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('path-help PATH prints the help the server answers to ?help=1', async () => {
+    const res = await h.cli(['path-help', 'secret/data/foo']);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain('Request:        data/foo');
+    expect(res.stdout).toContain('Matching Route: ^');
+    const json = await h.cli(['path-help', '-format=json', 'sys/mounts']);
+    expect(json.code).toBe(0);
+    const body = JSON.parse(json.stdout);
+    expect(typeof body.help).toBe('string');
+    expect(body.see_also).toBeNull();
+    const raw = await fetch(`${h.url}/v1/secret/data/foo?help=1`, { headers: { 'X-Vault-Token': 'root' } });
+    expect(raw.status).toBe(200);
+    expect(Object.keys((await raw.json()) as object).sort()).toEqual(['help', 'see_also']);
+    expect((await fetch(`${h.url}/v1/secret/data/foo?help=1`)).status).toBe(403);
+    const missing = await h.cli(['path-help', 'nowhere/foo']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('Error retrieving help');
+  }, 30_000);
+});

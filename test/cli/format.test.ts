@@ -108,6 +108,17 @@ describe('fields and formats', () => {
 
   it('accepts table and json only', () => {
     expect(parseOutputFormat('JSON')).toBe('json');
-    expect(() => parseOutputFormat('yaml')).toThrow(/invalid format/);
+    expect(() => parseOutputFormat('pretty')).toThrow(/invalid format/);
+  });
+});
+
+describe('formatYaml', () => {
+  it("prints JSON values as Go's yaml does: sorted keys, lists at the key's indentation, quoted ambiguous strings", () => {
+    const { formatYaml } = jest.requireActual<typeof import('../../src/cli/format')>('../../src/cli/format');
+    expect(formatYaml({ z: 1, a: { b: 'c', list: ['x', 'true'], empty: {}, none: [] }, n: null, s: '123', t: 'a: b' })).toBe(
+      ['a:', '  b: c', '  empty: {}', '  list:', '  - x', '  - "true"', '  none: []', '"n": null', 's: "123"', 't: "a: b"', 'z: 1'].join('\n'),
+    );
+    expect(formatYaml([{ a: 1, b: 2 }, 'y'])).toBe(['- a: 1', '  b: 2', '- "y"'].join('\n'));
+    expect(parseOutputFormat('YAML')).toBe('yaml');
   });
 });

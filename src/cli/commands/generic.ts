@@ -1,7 +1,8 @@
 // `read`, `write`, `list`, `delete`: the generic path commands, for any engine or sys/ endpoint.
 import type { Command } from 'commander';
-import { sanitizePath } from '../client';
+import { isRecord, sanitizePath } from '../client';
 import { action, CliError } from '../context';
+import { formatStructured } from '../format';
 import { parseKeyValueArgs, processSources } from '../key-value-args';
 import { EXIT_NOT_FOUND, printKeys, printSecret, printWriteResult } from '../output';
 
@@ -27,6 +28,21 @@ async function queryFromArgs(args: readonly string[]): Promise<Record<string, st
 
 /** Registers the generic path commands on the program. */
 export function registerGenericCommands(program: Command): void {
+  program
+    .command('path-help')
+    .description("Show the server's help for a path: what it does and its parameters")
+    .argument('<path>', 'path, e.g. secret/data/foo or sys/mounts')
+    .action(
+      action(async (context, rawPath: string) => {
+        const path = sanitizePath(rawPath);
+        const response = await context.call('retrieving help', () => context.client().request('GET', path, { query: { help: '1' }, noWrap: true }));
+        const help = isRecord(response) && typeof response.help === 'string' ? response.help : undefined;
+        if (help === undefined) throw new CliError(`Error retrieving help: no help for ${path}`, 2);
+        context.print(context.format !== 'table' ? formatStructured(response, context.format) : help);
+        return 0;
+      }),
+    );
+
   program
     .command('read')
     .description('Read data from any path; extra k=v pairs become query parameters')

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { isRecord } from '../client';
 import { action, CliError, parseIntegerFlag } from '../context';
-import { formatJson, formatKeyValueTable, formatTable, tableCell } from '../format';
+import { formatStructured, formatKeyValueTable, formatTable, tableCell } from '../format';
 
 interface LedgerOptions {
   entityId?: string;
@@ -87,8 +87,8 @@ export function registerGovernanceCommands(program: Command): void {
         const query = ledgerQuery(options);
         const response = await context.call('reading the ledger', () => context.client().read('sys/governance/ledger', query));
         const data = isRecord(response?.data) ? response.data : { events: [], next: null };
-        if (context.format === 'json') {
-          context.print(formatJson(data));
+        if (context.format !== 'table') {
+          context.print(formatStructured(data, context.format));
           return 0;
         }
         const events = Array.isArray(data.events) ? (data.events as Record<string, unknown>[]) : [];
@@ -110,7 +110,7 @@ export function registerGovernanceCommands(program: Command): void {
       action(async (context) => {
         const response = await context.call('verifying the ledger', () => context.client().read('sys/governance/ledger/verify'));
         const data = isRecord(response?.data) ? response.data : {};
-        context.print(context.format === 'json' ? formatJson(data) : formatKeyValueTable(Object.entries(data)));
+        context.print(context.format !== 'table' ? formatStructured(data, context.format) : formatKeyValueTable(Object.entries(data)));
         if (data.verified === true) return 0;
         context.warn(`The ledger does not verify: the first bad event is seq ${String(data.first_bad_seq ?? 'unknown')}`);
         return 2;

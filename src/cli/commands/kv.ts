@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { isRecord, type VaultResponse } from '../client';
 import { action, CliError, collectValues, type CommandContext, parseIntegerFlag } from '../context';
-import { formatJson } from '../format';
+import { formatStructured } from '../format';
 import { parseFlagPairs, parseKeyValueArgs, processSources } from '../key-value-args';
 import { formatKvMetadata, formatKvV2Secret } from '../kv-format';
 import { kvApiPath, type KvTarget, type KvV2Prefix, resolveKvTarget } from '../kv-paths';
@@ -62,7 +62,8 @@ async function requireData(args: readonly string[]): Promise<Record<string, unkn
 /** After put/patch on v2 the response is the new version's metadata; v1 answers 204. */
 function printKvWrite(context: CommandContext, target: KvTarget, path: string, response: VaultResponse | undefined): number {
   if (target.version === 1 || response === undefined) return printWriteResult(context, response, `Success! Data written to: ${path}`);
-  context.print(context.format === 'json' ? formatJson(response) : formatKvV2Secret(path, response, 'write'));
+  if (isRecord(response.wrap_info)) return printSecret(context, response);
+  context.print(context.format !== 'table' ? formatStructured(response, context.format) : formatKvV2Secret(path, response, 'write'));
   return 0;
 }
 
@@ -109,14 +110,14 @@ export function registerKvCommands(program: Command): void {
           context.warn(`No value found at ${apiPath}`);
           return EXIT_NOT_FOUND;
         }
-        if (target.version === 1) return printSecret(context, response, options.field);
+        if (target.version === 1 || isRecord(response.wrap_info)) return printSecret(context, response, options.field);
         const body = isRecord(response.data) ? response.data : {};
         const data = isRecord(body.data) ? body.data : undefined;
         if (options.field !== undefined) {
           if (data === undefined) throw new CliError(`No data found at ${apiPath}`, EXIT_NOT_FOUND);
           return printField(context, { data }, options.field);
         }
-        context.print(context.format === 'json' ? formatJson(response) : formatKvV2Secret(apiPath, response, 'read'));
+        context.print(context.format !== 'table' ? formatStructured(response, context.format) : formatKvV2Secret(apiPath, response, 'read'));
         if (data !== undefined) return 0;
         // A deleted or destroyed version has metadata but no data.
         context.warn(`No data found at ${apiPath}: the version is deleted or destroyed`);
@@ -217,6 +218,46 @@ export function registerKvCommands(program: Command): void {
       }),
     );
 
+  withMount(kv.command('rollback'))
+    .description('Write an earlier version of a secret as its new current version (v2)')
+    .argument('<path>', 'secret path')
+    .option('--version <n>', 'the version to roll back to')
+    .action(
+      action(async (context, path: string, options: MountOptions & { version?: string }) => {
+        if (options.version === undefined) throw new CliError('Must specify a version to roll back to with -version', 1);
+        const version = parseIntegerFlag('version', options.version, 1);
+        const target = await kvTarget(context, path, options);
+        requireV2(target, 'Rollback');
+        const metadataPath = kvApiPath(target, 'metadata');
+        const dataPath = kvApiPath(target, 'data');
+        const metadata = await context.call(`reading ${metadataPath}`, () => context.client().read(metadataPath));
+        const meta = isRecord(metadata?.data) ? metadata.data : undefined;
+        if (meta === undefined) {
+          context.warn(`No value found at ${dataPath}`);
+          return EXIT_NOT_FOUND;
+        }
+        const currentVersion = typeof meta.current_version === 'number' ? meta.current_version : 0;
+        const versions = isRecord(meta.versions) ? meta.versions : {};
+        const info = versions[String(version)];
+        if (!isRecord(info)) throw new CliError(`Error: version ${version} does not exist at ${dataPath}`, 2);
+        if (info.destroyed === true) throw new CliError(`Cannot roll back to a version that has been destroyed`, 2);
+        if (typeof info.deletion_time === 'string' && info.deletion_time !== '') {
+          throw new CliError(`Cannot roll back to a version that has been deleted`, 2);
+        }
+        const old = await context.call(`reading ${dataPath}`, () => context.client().read(dataPath, { version: String(version) }));
+        const oldBody = isRecord(old?.data) ? old.data : {};
+        if (!isRecord(oldBody.data)) {
+          context.warn(`No value found at ${dataPath}`);
+          return EXIT_NOT_FOUND;
+        }
+        const data = oldBody.data;
+        const response = await context.call(`writing data to ${dataPath}`, () =>
+          context.client().write(dataPath, { data, options: { cas: currentVersion } }),
+        );
+        return printKvWrite(context, target, dataPath, response);
+      }),
+    );
+
   registerKvMetadataCommands(kv);
 }
 
@@ -240,7 +281,7 @@ function registerKvMetadataCommands(kv: Command): void {
           context.warn(`No value found at ${apiPath}`);
           return EXIT_NOT_FOUND;
         }
-        context.print(context.format === 'json' ? formatJson(response) : formatKvMetadata(apiPath, response));
+        context.print(context.format !== 'table' ? formatStructured(response, context.format) : formatKvMetadata(apiPath, response));
         return 0;
       }),
     );

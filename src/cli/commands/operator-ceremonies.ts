@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { decodeToken } from '../../core/generate-root';
 import { isRecord, type VaultResponse } from '../client';
 import { action, CliError, type CommandContext, parseIntegerFlag } from '../context';
-import { formatJson, formatKeyValueTable } from '../format';
+import { formatStructured, formatKeyValueTable } from '../format';
 import { readHiddenLine } from '../terminal';
 
 interface RekeyOptions {
@@ -28,7 +28,7 @@ interface GenerateRootOptions {
 const body = (response: VaultResponse | undefined): Record<string, unknown> => (isRecord(response) ? response : {});
 
 function printStatus(context: CommandContext, status: Record<string, unknown>, rows: Array<[string, unknown]>): void {
-  context.print(context.format === 'json' ? formatJson(status) : formatKeyValueTable(rows));
+  context.print(context.format !== 'table' ? formatStructured(status, context.format) : formatKeyValueTable(rows));
 }
 
 /** One share, from the argument or typed without echo (first line of stdin when piped). */
@@ -93,8 +93,8 @@ export function registerCeremonyCommands(operator: Command): void {
           return 0;
         }
         const keys = Array.isArray(status.keys_base64) ? (status.keys_base64 as string[]) : [];
-        if (context.format === 'json') {
-          context.print(formatJson(status));
+        if (context.format !== 'table') {
+          context.print(formatStructured(status, context.format));
           return 0;
         }
         context.print(
@@ -135,7 +135,7 @@ export function registerCeremonyCommands(operator: Command): void {
         if (options.decode !== undefined) {
           if (!options.otp) throw new CliError('Error: -decode needs -otp', 1);
           const token = decodeToken(options.decode, options.otp);
-          context.print(context.format === 'json' ? formatJson({ token }) : token);
+          context.print(context.format !== 'table' ? formatStructured({ token }, context.format) : token);
           return 0;
         }
         if (options.cancel) {

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { isRecord } from '../client';
 import { action } from '../context';
-import { formatJson, formatKeyValueTable } from '../format';
+import { formatStructured, formatKeyValueTable } from '../format';
 
 /** Adds `key-status` and `rotate` to the `operator` group. */
 export function registerOperatorKeyCommands(operator: Command): void {
@@ -14,8 +14,8 @@ export function registerOperatorKeyCommands(operator: Command): void {
       action(async (context) => {
         const response = await context.call('reading key status', () => context.client().read('sys/key-status'));
         const data = isRecord(response?.data) ? response.data : isRecord(response) ? response : {};
-        if (context.format === 'json') {
-          context.print(formatJson(data));
+        if (context.format !== 'table') {
+          context.print(formatStructured(data, context.format));
           return 0;
         }
         context.print(formatKeyValueTable([['Key Term', data.term ?? ''], ['Install Time', data.install_time ?? '']]));
@@ -31,8 +31,8 @@ export function registerOperatorKeyCommands(operator: Command): void {
         await context.call('rotating key', () => context.client().write('sys/rotate', {}));
         const response = await context.call('reading key status', () => context.client().read('sys/key-status'));
         const data = isRecord(response?.data) ? response.data : isRecord(response) ? response : {};
-        if (context.format === 'json') {
-          context.print(formatJson(data));
+        if (context.format !== 'table') {
+          context.print(formatStructured(data, context.format));
           return 0;
         }
         context.print(`Success! Rotated key\n\n${formatKeyValueTable([['Key Term', data.term ?? ''], ['Install Time', data.install_time ?? '']])}`);

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { isRecord, type VaultResponse } from '../client';
 import { action, CliError, parseIntegerFlag } from '../context';
-import { formatJson } from '../format';
+import { formatStructured } from '../format';
 import { readHiddenLine } from '../terminal';
 import { registerOperatorAuditCommands } from './operator-audit';
 import { registerCeremonyCommands } from './operator-ceremonies';
@@ -91,7 +91,7 @@ export function registerOperatorCommands(program: Command): void {
           context.client().write('sys/init', { secret_shares: shares, secret_threshold: threshold }),
         );
         const result = initResultFrom(response, shares, threshold);
-        context.print(context.format === 'json' ? formatJson(result) : formatInitResult(result));
+        context.print(context.format !== 'table' ? formatStructured(result, context.format) : formatInitResult(result));
         return 0;
       }),
     );

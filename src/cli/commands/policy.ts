@@ -1,10 +1,12 @@
 // `policy write|read|list|delete`: managing ACL policies through sys/policies/acl.
+import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { isRecord } from '../client';
 import { action, CliError } from '../context';
-import { formatJson } from '../format';
+import { formatStructured } from '../format';
 import { fileErrorMessage, type KeyValueSources, processSources } from '../key-value-args';
 import { EXIT_NOT_FOUND, printWriteResult } from '../output';
+import { formatPolicy } from '../policy-fmt';
 
 /** Policy names are case-insensitive: Vault's CLI trims and lower-cases them before every request. */
 export function policyName(name: string): string {
@@ -55,7 +57,7 @@ export function registerPolicyCommands(program: Command): void {
           context.warn(`No policy named: ${name}`);
           return EXIT_NOT_FOUND;
         }
-        context.print(context.format === 'json' ? formatJson({ policy: text }) : text.trim());
+        context.print(context.format !== 'table' ? formatStructured({ policy: text }, context.format) : text.trim());
         return 0;
       }),
     );
@@ -67,7 +69,31 @@ export function registerPolicyCommands(program: Command): void {
       action(async (context) => {
         const response = await context.call('listing policies', () => context.client().list('sys/policies/acl'));
         const keys = isRecord(response?.data) && Array.isArray(response.data.keys) ? response.data.keys.map(String) : [];
-        context.print(context.format === 'json' ? formatJson(keys) : keys.join('\n'));
+        context.print(context.format !== 'table' ? formatStructured(keys, context.format) : keys.join('\n'));
+        return 0;
+      }),
+    );
+
+  policy
+    .command('fmt')
+    .description('Format an ACL policy file in place (refusing an invalid one)')
+    .argument('<file>', 'policy file')
+    .action(
+      action(async (context, file: string) => {
+        if (file === '-') throw new CliError('Error: policy fmt formats a file in place; stdin is not supported', 1);
+        const text = await readPolicySource(file);
+        let formatted: string;
+        try {
+          formatted = formatPolicy(text);
+        } catch (error) {
+          throw new CliError(`Error parsing policy: ${(error as Error).message}`, 1);
+        }
+        try {
+          await writeFile(file, formatted);
+        } catch (error) {
+          throw new CliError(`Error writing result: ${fileErrorMessage(file, error)}`, 1);
+        }
+        if (context.format === 'table') context.print(`Success! Formatted policy: ${file}`);
         return 0;
       }),
     );

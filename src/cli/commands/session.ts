@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { isRecord, VaultClient } from '../client';
 import { action, CliError } from '../context';
-import { formatJson, formatKeyValueTable } from '../format';
+import { formatStructured, formatKeyValueTable } from '../format';
 import { printSecret } from '../output';
 import { readHelperToken, storeHelperToken } from '../token-helper';
 
@@ -33,8 +33,8 @@ export function registerSessionCommands(program: Command): void {
         const self = await context.call('authenticating', () => client.read('auth/token/lookup-self'));
         const data = isRecord(self?.data) ? self.data : {};
         if (options.store) storeHelperToken(token);
-        if (context.format === 'json') {
-          context.print(formatJson(self));
+        if (context.format !== 'table') {
+          context.print(formatStructured(self, context.format));
           return 0;
         }
         context.print('Success! You are now authenticated. The token information displayed below is already stored in the token helper. You do NOT need to run "leasehold login" again.\n');

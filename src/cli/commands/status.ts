@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { isRecord, type VaultResponse } from '../client';
 import { action, CliError, type CommandContext } from '../context';
-import { formatJson, formatKeyValueTable } from '../format';
+import { formatStructured, formatKeyValueTable } from '../format';
 
 /** Vault's exit code for a sealed server, which scripts test (`until leasehold status; do ...`). */
 export const EXIT_SEALED = 2;
@@ -29,7 +29,7 @@ export function sealStatusEntries(status: Record<string, unknown>): Array<[strin
 /** Prints a seal-status answer (from seal-status or unseal) and returns the status exit code. */
 export function printSealStatus(context: CommandContext, response: VaultResponse | undefined): number {
   const status = isRecord(response) ? response : {};
-  context.print(context.format === 'json' ? formatJson(status) : formatKeyValueTable(sealStatusEntries(status)));
+  context.print(context.format !== 'table' ? formatStructured(status, context.format) : formatKeyValueTable(sealStatusEntries(status)));
   return status.sealed === true ? EXIT_SEALED : 0;
 }
 

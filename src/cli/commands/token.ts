@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { isRecord, type VaultResponse } from '../client';
 import { action, CliError, collectValues, type CommandContext, parseDurationFlag, parseIntegerFlag } from '../context';
-import { formatJson } from '../format';
+import { formatStructured } from '../format';
 import { parseFlagPairs } from '../key-value-args';
 import { printSecret, printWriteResult } from '../output';
 
@@ -207,7 +207,7 @@ export function registerTokenCommands(program: Command): void {
         const response = await send(context, 'listing capabilities', capabilitiesRequest(value, path));
         const capabilities = capabilitiesFrom(response, path);
         if (capabilities === undefined) throw new CliError('No capabilities found', 1);
-        context.print(context.format === 'json' ? formatJson(capabilities) : [...capabilities].sort().join(', '));
+        context.print(context.format !== 'table' ? formatStructured(capabilities, context.format) : [...capabilities].sort().join(', '));
         return 0;
       }),
     );
