@@ -131,8 +131,8 @@ export function registerGovernanceCommands(program: Command): void {
         const body = offboardBody(options);
         const response = await context.call('offboarding', () => context.client().write('sys/governance/offboard', body));
         const data = isRecord(response?.data) ? response.data : {};
-        if (context.format === 'json') {
-          context.print(formatJson(data));
+        if (context.format !== 'table') {
+          context.print(formatStructured(data, context.format));
           return 0;
         }
         const scalar = Object.entries(data).filter(([, v]) => !Array.isArray(v));
@@ -157,8 +157,8 @@ export function registerGovernanceCommands(program: Command): void {
             : context.client().read('sys/governance/blast-radius', { accessor: options.accessor as string }),
         );
         const data = isRecord(response?.data) ? response.data : {};
-        if (context.format === 'json') {
-          context.print(formatJson(data));
+        if (context.format !== 'table') {
+          context.print(formatStructured(data, context.format));
           return 0;
         }
         const entity = isRecord(data.entity) ? data.entity : {};
