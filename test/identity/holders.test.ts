@@ -2,17 +2,12 @@
 // tokens and leases that record two different holders, the roles' owners, the issuing mount
 // accessor and role, in indexed columns, and show them in the lookups.
 import request from 'supertest';
-import { leaseEngine } from '../helpers/lease-engine';
 import { unsealedVault } from '../helpers/vault';
+import { approleCredsVault } from './approle-creds-vault';
 
 describe('holders and owners of tokens and leases', () => {
   it('records two holders and the roles\' owners for two AppRole roles; the entity owner wins', async () => {
-    const engine = leaseEngine();
-    const v = await unsealedVault({ registry: { leases: engine.factory } });
-    const root = { 'X-Vault-Token': v.rootToken };
-    await request(v.app).post('/v1/sys/auth/approle').set(root).send({ type: 'approle' });
-    await request(v.app).post('/v1/sys/mounts/creds').set(root).send({ type: 'leases' });
-    await request(v.app).put('/v1/sys/policy/creds').set(root).send({ policy: 'path "creds/*" { capabilities = ["read"] }' });
+    const { root, ...v } = await approleCredsVault();
     const accessor = (await request(v.app).get('/v1/sys/auth').set(root)).body.data['approle/'].accessor as string;
     const loginAs = async (role: string, owner: string) => {
       expect((await request(v.app).post(`/v1/auth/approle/role/${role}`).set(root).send({ token_policies: ['creds'], owner })).status).toBe(204);

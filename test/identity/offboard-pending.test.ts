@@ -1,17 +1,11 @@
 // Offboarding with an unreachable backend: the lease is reported pending, never revoked, and stays
 // queued and visible for the scheduler's retries.
 import request from 'supertest';
-import { leaseEngine } from '../helpers/lease-engine';
-import { unsealedVault } from '../helpers/vault';
+import { approleCredsVault } from './approle-creds-vault';
 
 describe('offboarding while a backend is down', () => {
   it('reports leases the backend did not confirm as pending and keeps them for retry', async () => {
-    const engine = leaseEngine();
-    const v = await unsealedVault({ registry: { leases: engine.factory } });
-    const root = { 'X-Vault-Token': v.rootToken };
-    await request(v.app).post('/v1/sys/auth/approle').set(root).send({ type: 'approle' });
-    await request(v.app).post('/v1/sys/mounts/creds').set(root).send({ type: 'leases' });
-    await request(v.app).put('/v1/sys/policy/creds').set(root).send({ policy: 'path "creds/*" { capabilities = ["read"] }' });
+    const { engine, root, ...v } = await approleCredsVault();
     await request(v.app).post('/v1/auth/approle/role/app').set(root).send({ token_policies: ['creds'] });
     const roleId = (await request(v.app).get('/v1/auth/approle/role/app/role-id').set(root)).body.data.role_id;
     const secretId = (await request(v.app).post('/v1/auth/approle/role/app/secret-id').set(root)).body.data.secret_id;
