@@ -4,16 +4,9 @@ import json
 import os
 import sys
 
-import hvac
+from common import check, root_client
 
-client = hvac.Client(url=os.environ["VAULT_ADDR"], token=os.environ["VAULT_TOKEN"])
-
-
-def check(cond, what):
-    if not cond:
-        print("check failed: " + what, file=sys.stderr)
-        sys.exit(1)
-
+client = root_client()
 
 client.sys.enable_secrets_engine("database")
 client.secrets.database.configure(

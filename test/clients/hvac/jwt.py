@@ -6,13 +6,9 @@ import sys
 
 import hvac
 
-client = hvac.Client(url=os.environ["VAULT_ADDR"], token=os.environ["VAULT_TOKEN"])
+from common import check, root_client
 
-
-def check(cond, what):
-    if not cond:
-        print("check failed: " + what, file=sys.stderr)
-        sys.exit(1)
+client = root_client()
 
 
 client.sys.enable_auth_method("jwt")

@@ -10,16 +10,13 @@ import sys
 
 import hvac
 
+from common import check
+
 addr = os.environ["VAULT_ADDR"]
 root = os.environ["VAULT_TOKEN"]
 client = hvac.Client(url=addr, token=root)
 out = {}
 
-
-def check(cond, what):
-    if not cond:
-        print(f"FAILED: {what}", file=sys.stderr)
-        sys.exit(1)
 
 
 # Engines with hvac's defaults: description, config and options all sent as null.
