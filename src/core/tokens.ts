@@ -96,7 +96,12 @@ export class TokenStore {
   private readonly updateExpiry: Statement<[number | null, Uint8Array, string]>;
   private readonly orphanChildren: Statement<[string]>;
   /** Any expired ancestor of a token (the expiry job revokes children within seconds; use must not wait for it). */
-  private readonly expiredAncestor: Statement<[string, number]>;
+  private readonly ancestorExpiry: Statement<[string], { bound: number | null }>;
+  /**
+   * The earliest expiry among each cached token's ancestors (null: none expires), so the hot path
+   * does not walk the parent chain per request. Cleared with the cache and on any expiry change.
+   */
+  private readonly ancestorBoundByAccessor = new Map<string, number | null>();
   private readonly revokeListeners: ((accessors: string[]) => void)[] = [];
   private readonly createListeners: ((entry: TokenEntry) => void)[] = [];
   /**
@@ -124,9 +129,9 @@ export class TokenStore {
     );
     this.updateExpiry = db.prepare('UPDATE tokens SET expire_at = ?, entry = ? WHERE accessor = ?');
     this.orphanChildren = db.prepare('UPDATE tokens SET parent_accessor = NULL WHERE parent_accessor = ?');
-    this.expiredAncestor = db.prepare(
+    this.ancestorExpiry = db.prepare(
       `WITH RECURSIVE chain(accessor, depth) AS (SELECT ?, 0 UNION ALL SELECT t.parent_accessor, c.depth + 1 FROM tokens t JOIN chain c ON t.accessor = c.accessor WHERE t.parent_accessor IS NOT NULL AND c.depth < 64)
-       SELECT 1 AS one FROM tokens t JOIN chain c ON t.accessor = c.accessor WHERE t.expire_at IS NOT NULL AND t.expire_at <= ? LIMIT 1`,
+       SELECT MIN(t.expire_at) AS bound FROM tokens t JOIN chain c ON t.accessor = c.accessor`,
     );
   }
 
@@ -196,6 +201,7 @@ export class TokenStore {
   clearCache(): void {
     this.cache.clear();
     this.cacheKeyByAccessor.clear();
+    this.ancestorBoundByAccessor.clear();
   }
 
   private remember(key: string, record: TokenRecord): void {
@@ -209,6 +215,7 @@ export class TokenStore {
     if (key === undefined) return;
     this.cache.delete(key);
     this.cacheKeyByAccessor.delete(accessor);
+    this.ancestorBoundByAccessor.delete(accessor);
   }
 
   /** Whether a token with this accessor exists (expired or not); cheap, no decryption. */
@@ -236,6 +243,8 @@ export class TokenStore {
   setExpiry(entry: TokenEntry, expireAtMs: number | null): void {
     this.updateExpiry.run(expireAtMs, this.seal(entry), entry.accessor);
     this.forget(entry.accessor);
+    // Its descendants' ancestor bounds may depend on this expiry.
+    this.ancestorBoundByAccessor.clear();
   }
 
   /** Revokes a token and, recursively, its children; durable when this returns. Returns every accessor revoked. */
@@ -290,8 +299,16 @@ export class TokenStore {
   /** False if any ancestor has expired: a child stops working at its parent's expiry, not at the next sweep. */
   private ancestorsLive(record: TokenRecord): boolean {
     const parent = record.entry.parentAccessor;
-    return parent === null || this.expiredAncestor.get(parent, this.deps.clock.nowMs()) === undefined;
+    if (parent === null) return true;
+    let bound = this.ancestorBoundByAccessor.get(record.entry.accessor);
+    if (bound === undefined) {
+      if (this.ancestorBoundByAccessor.size >= TokenStore.CACHE_LIMIT) this.ancestorBoundByAccessor.clear();
+      bound = this.ancestorExpiry.get(parent)?.bound ?? null;
+      this.ancestorBoundByAccessor.set(record.entry.accessor, bound);
+    }
+    return bound === null || bound > this.deps.clock.nowMs();
   }
+
 
   private live(row: TokenRow): TokenRecord | undefined {
     // Use counts are enforced by `consumeUse` (atomic); an exhausted token is revoked right after its last request.
