@@ -42,7 +42,8 @@ export function snapshotPaths(vault: Vault): PathDefinition[] {
           const replace = storage.replaceDatabase;
           // The swap seals this vault and closes its database, so it runs once this request is answered and audited.
           vault.afterAnswer(req.requestId, () => replace(staged), () => removeDatabaseFiles(staged.file));
-          const warnings = staged.expiredLeases > 0 ? [`${staged.expiredLeases} leases in the snapshot are past their expiry: they are revoked after unseal`] : undefined;
+          const n = staged.expiredLeases;
+          const warnings = n > 0 ? [`${n} lease${n === 1 ? '' : 's'} in the snapshot ${n === 1 ? 'is' : 'are'} past expiry: revoked after unseal`] : undefined;
           return {
             data: {
               snapshot_created_at: staged.header.created_at,
