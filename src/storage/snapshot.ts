@@ -103,6 +103,15 @@ export function stageRestore(file: Buffer, dir: string, nowMs: number): StagedRe
       const count = (sql: string, ...args: unknown[]) => (db as SqliteDatabase).prepare(sql).pluck().get(...args) as number;
       const expiredLeases = count("SELECT COUNT(*) FROM leases WHERE state = 'active' AND expire_at <= ?", nowMs);
       const pendingRevocations = count("SELECT COUNT(*) FROM leases WHERE state IN ('revoking', 'irrevocable')");
+      db.close();
+      db = undefined;
+      // The migrations and the checkpoint changed the file after the first fsync.
+      const again = fs.openSync(staged, 'r+');
+      try {
+        fs.fsyncSync(again);
+      } finally {
+        fs.closeSync(again);
+      }
       return { file: staged, header, expiredLeases, pendingRevocations };
     } catch (error) {
       if (error instanceof SnapshotFormatError) throw error;

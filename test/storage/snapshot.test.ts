@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { type RunningServer, startServer } from '../../src/server';
 import { decodeSnapshot, encodeSnapshot, SnapshotFormatError } from '../../src/storage/snapshot-format';
+import { resolveServerOptions } from '../../src/cli/commands/server';
 import { leaseEngine } from '../helpers/lease-engine';
+import { runCli } from '../cli/cli-harness';
 
 jest.setTimeout(60_000);
 
@@ -117,6 +119,14 @@ describe('a server on a data directory', () => {
     }
     // An empty body is refused too.
     expect((await api('POST', 'sys/storage/snapshot-restore', { token: root })).status).toBe(400);
+    // The CLI checks the file before sending it.
+    const torn = path.join(dir, 'torn.snap');
+    fs.writeFileSync(torn, snap.bytes.subarray(0, snap.bytes.length - 100));
+    const cli = await runCli(server.url, ['operator', 'snapshot', 'restore', torn], { token: root });
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toContain(`${torn} cannot be restored: snapshot file is truncated`);
+    fs.rmSync(torn);
+    expect(server.vault.seal.sealed).toBe(false);
   });
 
   it('refuses both endpoints to a token without sudo, reading no snapshot and changing nothing', async () => {
@@ -168,7 +178,9 @@ describe('an in-memory (dev) server', () => {
   let server: RunningServer;
   const api = client(() => server.url);
   beforeAll(async () => {
-    server = await startServer({ dev: true, devRootTokenId: 'root', listen: '127.0.0.1:0', logLevel: 'silent' });
+    const options = resolveServerOptions({ dev: true, devRootTokenId: 'root', listen: '127.0.0.1:0', logLevel: 'silent', snapshotMaxBytes: '5000000' });
+    expect(options.snapshotMaxBytes).toBe(5_000_000);
+    server = await startServer(options);
   });
   afterAll(() => server.close());
 
@@ -181,5 +193,13 @@ describe('an in-memory (dev) server', () => {
     expect(restore.status).toBe(400);
     expect(restore.body?.errors[0]).toMatch(/in-memory \(dev\) server cannot restore/);
     expect(server.vault.seal.sealed).toBe(false);
+  });
+
+  it('bounds the snapshot upload by its own configurable limit', async () => {
+    const big = await api('POST', 'sys/storage/snapshot-restore', { token: 'root', bytes: Buffer.alloc(5_000_001) });
+    expect(big.status).toBe(413);
+    // Below it, the body is read and judged (here: not a snapshot).
+    const small = await api('POST', 'sys/storage/snapshot-restore', { token: 'root', bytes: Buffer.alloc(150_000) });
+    expect(small.status).toBe(400);
   });
 });
