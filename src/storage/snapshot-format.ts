@@ -35,20 +35,56 @@ export class SnapshotFormatError extends Error {
   }
 }
 
-/** Wraps a database file's bytes in the snapshot format. */
-export function encodeSnapshot(content: Buffer, meta: { createdAt: Date; clusterId?: string; schemaVersion: number }): Buffer {
+/** What a snapshot file records about its copy. */
+export interface SnapshotMeta {
+  createdAt: Date;
+  clusterId?: string;
+  schemaVersion: number;
+}
+
+function headerBytes(contentLength: number, meta: SnapshotMeta): Buffer {
   const header: SnapshotHeader = {
     format_version: SNAPSHOT_FORMAT_VERSION,
     created_at: meta.createdAt.toISOString(),
     ...(meta.clusterId ? { cluster_id: meta.clusterId } : {}),
     schema_version: meta.schemaVersion,
-    content_bytes: content.length,
+    content_bytes: contentLength,
   };
-  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(headerBytes.length);
-  const body = Buffer.concat([SNAPSHOT_MAGIC, length, headerBytes, content]);
-  return Buffer.concat([body, createHash('sha256').update(body).digest()]);
+  return Buffer.from(JSON.stringify(header), 'utf8');
+}
+
+/** The file laid out with room for the digest at its end; returns the file and where the digest goes. */
+function layout(content: Buffer, meta: SnapshotMeta): { out: Buffer; digestAt: number } {
+  const header = headerBytes(content.length, meta);
+  const out = Buffer.allocUnsafe(SNAPSHOT_MAGIC.length + 4 + header.length + content.length + DIGEST_BYTES);
+  let at = SNAPSHOT_MAGIC.copy(out, 0);
+  at = out.writeUInt32BE(header.length, at);
+  at += header.copy(out, at);
+  at += content.copy(out, at);
+  return { out, digestAt: at };
+}
+
+/** Wraps a database file's bytes in the snapshot format. */
+export function encodeSnapshot(content: Buffer, meta: SnapshotMeta): Buffer {
+  const { out, digestAt } = layout(content, meta);
+  createHash('sha256').update(out.subarray(0, digestAt)).digest().copy(out, digestAt);
+  return out;
+}
+
+/**
+ * encodeSnapshot for a server that keeps serving: the SHA-256 is computed 8 MiB at a time with the
+ * event loop free in between (hashing a gigabyte in one go would stall every request for seconds).
+ */
+export async function encodeSnapshotYielding(content: Buffer, meta: SnapshotMeta): Promise<Buffer> {
+  const { out, digestAt } = layout(content, meta);
+  const hash = createHash('sha256');
+  const step = 8 * 1024 * 1024;
+  for (let offset = 0; offset < digestAt; offset += step) {
+    hash.update(out.subarray(offset, Math.min(offset + step, digestAt)));
+    if (offset + step < digestAt) await new Promise((resolve) => setImmediate(resolve));
+  }
+  hash.digest().copy(out, digestAt);
+  return out;
 }
 
 /** Checks a snapshot file and returns its header and database bytes (a view into `file`); throws SnapshotFormatError. */

@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { applyMigrations, MIGRATIONS_DIR, type SqliteDatabase } from './database';
-import { decodeSnapshot, encodeSnapshot, SnapshotFormatError, type SnapshotHeader } from './snapshot-format';
+import { decodeSnapshot, encodeSnapshotYielding, SnapshotFormatError, type SnapshotHeader } from './snapshot-format';
 
-export { decodeSnapshot, encodeSnapshot, SnapshotFormatError, type SnapshotHeader } from './snapshot-format';
+export { decodeSnapshot, encodeSnapshot, encodeSnapshotYielding, SnapshotFormatError, type SnapshotHeader } from './snapshot-format';
 
 /** The highest migration this build knows: a snapshot from a newer schema is refused. */
 export function latestMigration(dir = MIGRATIONS_DIR): number {
@@ -42,7 +42,7 @@ export async function backupDatabase(db: SqliteDatabase, dir: string | undefined
   try {
     fs.closeSync(fs.openSync(file, 'wx', 0o600));
     await db.backup(file, { progress: () => 100 });
-    return fs.readFileSync(file);
+    return await fs.promises.readFile(file);
   } finally {
     removeDatabaseFiles(file);
     if (ownDir) fs.rmSync(ownDir, { recursive: true, force: true });
@@ -52,7 +52,7 @@ export async function backupDatabase(db: SqliteDatabase, dir: string | undefined
 /** Takes a snapshot of `db`: the backup copy in the snapshot format. */
 export async function takeSnapshot(db: SqliteDatabase, options: { dir?: string; clusterId?: string; now: Date }): Promise<Buffer> {
   const content = await backupDatabase(db, options.dir);
-  return encodeSnapshot(content, { createdAt: options.now, clusterId: options.clusterId, schemaVersion: highestApplied(db) });
+  return encodeSnapshotYielding(content, { createdAt: options.now, clusterId: options.clusterId, schemaVersion: highestApplied(db) });
 }
 
 /** A checked snapshot written beside the live database, ready to be renamed over it. */

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type RunningServer, startServer } from '../../src/server';
-import { decodeSnapshot, encodeSnapshot, SnapshotFormatError } from '../../src/storage/snapshot-format';
+import { decodeSnapshot, encodeSnapshot, encodeSnapshotYielding, SnapshotFormatError } from '../../src/storage/snapshot-format';
 import { resolveServerOptions } from '../../src/cli/commands/server';
 import { leaseEngine } from '../helpers/lease-engine';
 import { runCli } from '../cli/cli-harness';
@@ -22,6 +22,14 @@ describe('the snapshot file format', () => {
     const { header, content } = decodeSnapshot(file);
     expect(header).toEqual({ format_version: 1, created_at: '2026-12-01T10:00:00.000Z', cluster_id: 'c-1', schema_version: 9, content_bytes: 4096 });
     expect(content.equals(sqliteBytes())).toBe(true);
+  });
+
+  it('writes the same file when hashing in steps (as the server does) as in one go', async () => {
+    const big = Buffer.concat([sqliteBytes(), Buffer.alloc(20 * 1024 * 1024, 3)]);
+    const meta = { createdAt: new Date('2026-12-01T10:00:00Z'), schemaVersion: 9 };
+    const stepped = await encodeSnapshotYielding(big, meta);
+    expect(stepped.equals(encodeSnapshot(big, meta))).toBe(true);
+    expect(decodeSnapshot(stepped).content.length).toBe(big.length);
   });
 
   it('refuses every truncation, any edited byte, trailing data and a foreign file', () => {
