@@ -5,12 +5,13 @@ import { installCleanupHandlers } from './bench/cleanup';
 import { databaseScenario } from './bench/database';
 import { kvScenario } from './bench/kv';
 import { type BenchContext, type Scenario, settingsFromEnv } from './bench/scenario';
+import { snapshotScenario } from './bench/snapshot';
 import { startupScenario } from './bench/startup';
 import { sweepScenario } from './bench/sweep';
 import { printTable, type ResultRow } from './bench/table';
 
 /** Every scenario, in the order a full run takes them. */
-const SCENARIOS: Scenario[] = [kvScenario, authScenario, databaseScenario, startupScenario, sweepScenario, blastRadiusScenario];
+const SCENARIOS: Scenario[] = [kvScenario, authScenario, databaseScenario, startupScenario, sweepScenario, blastRadiusScenario, snapshotScenario];
 
 function usage(): string {
   return [
@@ -19,7 +20,8 @@ function usage(): string {
     ...SCENARIOS.map((s) => `  ${s.name.padEnd(10)} ${s.summary}`),
     '',
     'env: BENCH_SECONDS (per load run, default 5), BENCH_CONNECTIONS (32), BENCH_STARTUP_LEASES (0,100000,1000000),',
-    '     BENCH_STARTUP_RUNS (3), BENCH_SWEEP_LEASES (100000), BENCH_ROUNDS (3, the KV and credentials comparisons)',
+    '     BENCH_STARTUP_RUNS (3), BENCH_SWEEP_LEASES (100000), BENCH_ROUNDS (3, the KV and credentials comparisons),',
+    '     BENCH_SNAPSHOT_MB (64, the data the snapshot scenario copies)',
   ].join('\n');
 }
 

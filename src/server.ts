@@ -13,6 +13,9 @@ import { createLogger, type Logger } from './logger';
 import { parseListenAddress } from './listen-address';
 import type { ExpirationConfig } from './core/expiration';
 import { openDatabase } from './storage/database';
+import { removeLeftoverStaging, swapInStaged, removeDatabaseFiles, type StagedRestore } from './storage/snapshot';
+import { BadRequestError } from './errors';
+import { DEFAULT_SYSTEM_LEASE_TTL, type SystemLeaseTtl } from './core/system-backend';
 import { type DataDirLock, lockDataDir } from './storage/data-dir-lock';
 import { systemClock } from './util/clock';
 
@@ -38,12 +41,19 @@ export interface ServerOptions {
   revokeBackoffBaseMs?: number;
   /** Revocation retries: the longest wait between attempts, irrevocable ones included (default 1 min). */
   revokeBackoffMaxMs?: number;
+  /** The system default lease TTL (config `default_lease_ttl`; 768h if unset): for mounts and tokens without their own. */
+  defaultLeaseTtlSeconds?: number;
+  /** The system max lease TTL (config `max_lease_ttl`; 768h if unset): the ceiling of every mount tune. */
+  maxLeaseTtlSeconds?: number;
+  /** Largest snapshot file `sys/storage/snapshot-restore` accepts (default 1 GiB). */
+  snapshotMaxBytes?: number;
 }
 
 /** A running server. `rootToken` and `unsealKey` are only set in dev mode. */
 export interface RunningServer {
   url: string;
-  vault: Vault;
+  /** The current vault: a snapshot restore replaces it with one opened on the restored store (sealed). */
+  readonly vault: Vault;
   rootToken?: string;
   unsealKey?: string;
   close(): Promise<void>;
@@ -64,10 +74,21 @@ function revocationConfig(options: ServerOptions): Partial<ExpirationConfig> {
   return config;
 }
 
+/** The system lease TTLs from the options (768h each when unset, as Vault's). */
+export function systemLeaseTtlOf(options: Pick<ServerOptions, 'defaultLeaseTtlSeconds' | 'maxLeaseTtlSeconds'>): SystemLeaseTtl {
+  const ttl = {
+    defaultSeconds: options.defaultLeaseTtlSeconds || DEFAULT_SYSTEM_LEASE_TTL.defaultSeconds,
+    maxSeconds: options.maxLeaseTtlSeconds || DEFAULT_SYSTEM_LEASE_TTL.maxSeconds,
+  };
+  if (ttl.defaultSeconds > ttl.maxSeconds) throw new Error(`default_lease_ttl (${ttl.defaultSeconds}s) cannot be greater than max_lease_ttl (${ttl.maxSeconds}s)`);
+  return ttl;
+}
+
 /** Builds the vault and listens. In dev mode it initialises with one share, unseals and mounts kv-v2 at secret/. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger: Logger = createLogger({ level: options.logLevel });
   if (!options.dev && !options.dataDir) throw new Error('a data directory is required (--data DIR), or use --dev');
+  const systemLeaseTtl = systemLeaseTtlOf(options);
   process.umask(0o077);
   let dbFile = ':memory:';
   let dirLock: DataDirLock | undefined;
@@ -76,7 +97,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // One server per data directory, before anything is read: the lock lives as long as the process.
     dirLock = lockDataDir(options.dataDir);
     dbFile = path.join(options.dataDir, DATABASE_FILE);
+    removeLeftoverStaging(options.dataDir);
   }
+  const dataDir = options.dev ? undefined : options.dataDir;
   let db: ReturnType<typeof openDatabase>;
   try {
     db = openDatabase(dbFile);
@@ -84,7 +107,50 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     dirLock?.release();
     throw error;
   }
-  const vault = new Vault({ db, clock: systemClock, logger, registry: { ...builtinRegistry(), ...options.registry }, expiration: revocationConfig(options) });
+  const registry = { ...builtinRegistry(), ...options.registry };
+  let restoring = false;
+  /**
+   * A snapshot restore: the current vault seals, its database closes, the checked and fsynced staged
+   * file is renamed over the database, and a new vault opens on it, sealed, with the snapshot's keyring.
+   */
+  const replaceDatabase = async (staged: StagedRestore): Promise<void> => {
+    if (restoring) {
+      removeDatabaseFiles(staged.file);
+      throw new BadRequestError('another snapshot restore is in progress');
+    }
+    restoring = true;
+    try {
+      await vault.seal.seal();
+      db.close();
+      try {
+        swapInStaged(staged, dbFile);
+      } catch (error) {
+        removeDatabaseFiles(staged.file);
+        db = openDatabase(dbFile);
+        vault = makeVault(db);
+        throw error;
+      }
+      db = openDatabase(dbFile);
+      vault = makeVault(db);
+      logger.warn(
+        { snapshotCreatedAt: staged.header.created_at, expiredLeases: staged.expiredLeases },
+        'storage restored from a snapshot: the vault is sealed; unseal it with the shares that were valid when the snapshot was taken',
+      );
+    } finally {
+      restoring = false;
+    }
+  };
+  const makeVault = (database: typeof db) =>
+    new Vault({
+      db: database,
+      clock: systemClock,
+      logger,
+      registry,
+      expiration: revocationConfig(options),
+      systemLeaseTtl,
+      storage: dataDir ? { dataDir, replaceDatabase } : {},
+    });
+  let vault = makeVault(db);
 
   let rootToken: string | undefined;
   let unsealKey: string | undefined;
@@ -105,7 +171,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   }
 
-  const app = createApp({ vault, logger });
+  const app = createApp({ vault: () => vault, logger, snapshotMaxBytes: options.snapshotMaxBytes });
   const tls = options.tlsDisable ? undefined : options.tls;
   const server = tls ? createVaultHttpsServer(app, httpsServerOptions(tls), messageClassesFor(app)) : createVaultHttpServer(app, messageClassesFor(app));
   if (tls?.clientCaFile && !tls.requireAndVerifyClientCert) server.on('secureConnection', refuseUnverifiedClientCert);
@@ -137,7 +203,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let closed = false;
   return {
     url,
-    vault,
+    get vault() {
+      return vault;
+    },
     rootToken,
     unsealKey,
     close: async () => {

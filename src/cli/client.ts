@@ -169,6 +169,38 @@ export class VaultClient {
     return body as VaultResponse;
   }
 
+  /**
+   * A request whose body or answer is bytes, not JSON (snapshots): GET answers the bytes; a request
+   * with `body` sends it as application/octet-stream and answers the JSON envelope. No timeout: a
+   * large store takes as long as it takes. Errors as `request`.
+   */
+  async requestBytes(method: 'GET' | 'POST', path: string, body?: Buffer): Promise<{ bytes?: Buffer; response?: VaultResponse }> {
+    const url = new URL(`${this.settings.address}/v1/${encodeApiPath(sanitizePath(path))}`);
+    const headers: Record<string, string> = {};
+    if (this.settings.token !== undefined) headers['X-Vault-Token'] = this.settings.token;
+    const init: RequestInit = { method, headers };
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/octet-stream';
+      init.body = body;
+    }
+    let response: Response;
+    let bytes: Buffer;
+    try {
+      response = await this.fetchImpl(url, init);
+      bytes = Buffer.from(await response.arrayBuffer());
+    } catch (error) {
+      throw new ConnectionError(this.redact(`${method} ${JSON.stringify(displayUrl(url))}: ${describeFetchError(error)}`));
+    }
+    const isJson = (response.headers.get('content-type') ?? '').startsWith('application/json');
+    if (response.status >= 400) {
+      const text = bytes.toString('utf8');
+      throw new ApiError(method, displayUrl(url), response.status, this.errorsFrom(parseJson(text), isJson ? text : ''));
+    }
+    if (!isJson) return { bytes };
+    const parsed = parseJson(bytes.toString('utf8'));
+    return isRecord(parsed) ? { response: parsed as VaultResponse } : {};
+  }
+
   private errorsFrom(body: unknown, text: string): string[] {
     if (isRecord(body) && Array.isArray(body.errors)) {
       return body.errors.map((error) => this.redact(typeof error === 'string' ? error : JSON.stringify(error)));

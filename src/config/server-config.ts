@@ -35,6 +35,9 @@ export interface VaultServerConfig {
   notes: string[];
 }
 
+/** Vault's built-in system lease TTL, for a default_lease_ttl or max_lease_ttl left unset. */
+const SYSTEM_TTL_SECONDS = 768 * 3600;
+
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 type Where = (line: number) => string;
@@ -211,6 +214,10 @@ export function loadVaultServerConfig(target: string): VaultServerConfig {
   const out: VaultServerConfig = { notes: [] };
   for (const file of configFiles(target)) applyConfigText(file, readText(file), out);
   if ((out.tlsCertFile === undefined) !== (out.tlsKeyFile === undefined)) throw new ConfigError(`${target}: listener "tcp" needs both tls_cert_file and tls_key_file`);
+  // As Vault's core: a system default above the system max is a config error (768h stands in for an unset one).
+  const defaultTtl = out.defaultLeaseTtlSeconds || SYSTEM_TTL_SECONDS;
+  const maxTtl = out.maxLeaseTtlSeconds || SYSTEM_TTL_SECONDS;
+  if (defaultTtl > maxTtl) throw new ConfigError(`${target}: default_lease_ttl (${defaultTtl}s) cannot be greater than max_lease_ttl (${maxTtl}s)`);
   return out;
 }
 

@@ -55,6 +55,8 @@ export interface BackendRequest<F = Record<string, unknown>> {
   clientToken?: string;
   /** The mount's encrypted storage. */
   storage: StorageView;
+  /** A non-JSON request body (sys/storage/snapshot-restore's snapshot file). */
+  rawBody?: Buffer;
 }
 
 /** What a backend attaches to a response to have it leased. Only the expiration manager mints lease ids. */

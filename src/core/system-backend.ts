@@ -7,6 +7,7 @@ import type { Backend, BackendRequest, BackendResponse, PathDefinition } from '.
 import type { MountEntry } from './mounts';
 import { auditPaths } from './audit/paths';
 import { keyCeremonyPaths } from './key-ceremony-paths';
+import { snapshotPaths } from './snapshot-paths';
 import { leasePaths } from './lease-paths';
 import { governancePaths } from './governance/paths';
 import { ledgerPaths } from './governance/ledger-paths';
@@ -19,6 +20,14 @@ import type { Vault } from './vault';
 /** Vault's system-wide default and maximum lease TTL: 768 hours. */
 export const SYSTEM_DEFAULT_LEASE_TTL_SECONDS = 768 * 3600;
 export const SYSTEM_MAX_LEASE_TTL_SECONDS = 768 * 3600;
+
+/** The system lease TTLs (server config `default_lease_ttl`, `max_lease_ttl`): for mounts and tokens without their own. */
+export interface SystemLeaseTtl {
+  defaultSeconds: number;
+  maxSeconds: number;
+}
+
+export const DEFAULT_SYSTEM_LEASE_TTL: SystemLeaseTtl = { defaultSeconds: SYSTEM_DEFAULT_LEASE_TTL_SECONDS, maxSeconds: SYSTEM_MAX_LEASE_TTL_SECONDS };
 
 /** A mount entry as Vault's sys/mounts and sys/auth render it. */
 export function renderMount(entry: MountEntry): Record<string, unknown> {
@@ -43,17 +52,27 @@ export function renderMount(entry: MountEntry): Record<string, unknown> {
   };
 }
 
-/** A mount's effective lease TTLs: its tuned values, or the system defaults where it has none. */
-export function effectiveLeaseTtl(entry: MountEntry): { defaultSeconds: number; maxSeconds: number } {
-  return {
-    defaultSeconds: entry.config.defaultLeaseTtlSeconds || SYSTEM_DEFAULT_LEASE_TTL_SECONDS,
-    maxSeconds: entry.config.maxLeaseTtlSeconds || SYSTEM_MAX_LEASE_TTL_SECONDS,
-  };
+/**
+ * A mount's effective lease TTLs: its tuned values, or the system ones where it has none. A default
+ * above the effective max is capped to it (a system default above the system max, say).
+ */
+export function effectiveLeaseTtl(entry: MountEntry, system: SystemLeaseTtl = DEFAULT_SYSTEM_LEASE_TTL): { defaultSeconds: number; maxSeconds: number } {
+  const maxSeconds = entry.config.maxLeaseTtlSeconds || system.maxSeconds;
+  return { defaultSeconds: Math.min(entry.config.defaultLeaseTtlSeconds || system.defaultSeconds, maxSeconds), maxSeconds };
+}
+
+/** Refuses mount TTLs above the system max (Vault's config max_lease_ttl is the ceiling of every tune). */
+function checkAgainstSystemMax(system: SystemLeaseTtl, ttl: { default_lease_ttl?: number; max_lease_ttl?: number }): void {
+  for (const [name, value] of [['max_lease_ttl', ttl.max_lease_ttl], ['default_lease_ttl', ttl.default_lease_ttl]] as const) {
+    if (value !== undefined && value > system.maxSeconds) {
+      throw new BadRequestError(`${name} of ${value}s is greater than the system max lease TTL of ${system.maxSeconds}s (max_lease_ttl in the server config)`);
+    }
+  }
 }
 
 /** Vault's tune view: effective TTLs (system defaults filled in). */
-export function renderTune(entry: MountEntry): Record<string, unknown> {
-  const ttl = effectiveLeaseTtl(entry);
+export function renderTune(entry: MountEntry, system: SystemLeaseTtl = DEFAULT_SYSTEM_LEASE_TTL): Record<string, unknown> {
+  const ttl = effectiveLeaseTtl(entry, system);
   return {
     default_lease_ttl: ttl.defaultSeconds,
     max_lease_ttl: ttl.maxSeconds,
@@ -295,6 +314,7 @@ export function systemBackend(vault: Vault): Backend {
       ...auditPaths(vault.audit),
       ...ledgerPaths(vault.ledger),
       ...keyCeremonyPaths(vault),
+      ...snapshotPaths(vault),
     ],
   };
 }
@@ -321,13 +341,14 @@ function mountTablePaths(vault: Vault, table: MountEntry['table']): PathDefiniti
           read: (req) => {
             const mount = vault.mounts.get(fullPath(req));
             if (!mount) throw new BadRequestError(`cannot fetch sysview for path "${mountPathOf(req)}"`);
-            return { data: renderTune(mount.entry), topLevelData: true };
+            return { data: renderTune(mount.entry, vault.systemLeaseTtl), topLevelData: true };
           },
           update: (req) => {
             const f = req.fields as z.infer<typeof tuneFields>;
             const path = fullPath(req);
             if (path === 'sys/') throw new BadRequestError('cannot tune "sys/"');
             if (!vault.mounts.get(path)) throw new BadRequestError(`no mount at "${mountPathOf(req)}"`);
+            checkAgainstSystemMax(vault.systemLeaseTtl, f);
             vault.mounts.tune(path, {
               description: f.description,
               options: f.options,
@@ -367,6 +388,7 @@ function mountTablePaths(vault: Vault, table: MountEntry['table']): PathDefiniti
           update: (req) => {
             const f = req.fields as { path: string; type?: string; description?: string; config?: z.infer<typeof mountConfigSchema>; options?: Record<string, string>; local?: boolean; seal_wrap?: boolean };
             if (!f.type) throw new BadRequestError('missing field "type"');
+            if (f.config) checkAgainstSystemMax(vault.systemLeaseTtl, f.config);
             vault.mounts.mount({
               table,
               path: f.path,

@@ -19,7 +19,8 @@ import { type BackendRegistry, type LiveMount, MountTable } from './mounts';
 import { PolicyStore } from './policy/policy-store';
 import { Scheduler } from '../scheduler/scheduler';
 import { SealManager } from './seal';
-import { effectiveLeaseTtl, SYSTEM_DEFAULT_LEASE_TTL_SECONDS, SYSTEM_MAX_LEASE_TTL_SECONDS, systemBackend } from './system-backend';
+import { DEFAULT_SYSTEM_LEASE_TTL, effectiveLeaseTtl, type SystemLeaseTtl, systemBackend } from './system-backend';
+import type { StagedRestore } from '../storage/snapshot';
 import { authBlock, tokenBackend } from './token-backend';
 import { INVALID_WRAPPING_TOKEN_MESSAGE, WrappingManager, parseWrapTtl } from './wrapping/manager';
 import { requireWrapTtl } from './wrapping/paths';
@@ -45,6 +46,8 @@ export interface VaultRequest {
   requestId?: string;
   /** `X-Vault-Wrap-TTL`: answer with a single-use wrapping token instead of the response. */
   wrapTtl?: string;
+  /** A body that is not JSON (a snapshot file for sys/storage/snapshot-restore); never audited. */
+  rawBody?: Buffer;
 }
 
 /** What the HTTP layer sends back; `body` undefined means 204. */
@@ -72,6 +75,13 @@ export interface VaultDeps {
   scheduler?: boolean;
   /** How long the governance ledger keeps events (default 90 days). */
   ledgerRetentionSeconds?: number;
+  /**
+   * The store behind `db`, for snapshots: the data directory (temporary files go there) and how a
+   * restore swaps the database file. Without `replaceDatabase` (in-memory, dev) restore is refused.
+   */
+  storage?: { dataDir?: string; replaceDatabase?: (staged: StagedRestore) => Promise<void> };
+  /** The system default and maximum lease TTLs (the config's default_lease_ttl and max_lease_ttl; 768h each by default). */
+  systemLeaseTtl?: SystemLeaseTtl;
 }
 
 /** The routing decision for one request path. */
@@ -110,9 +120,14 @@ export class Vault {
   /** Token plus identity policies per cached token record, rebuilt when the entity's cached policies change. */
   private readonly policiesByToken = new WeakMap<TokenRecord, { source: object; policies: string[] }>();
   private readonly system: Backend;
+  /** Work a request leaves for after it is answered and audited (a restore's database swap), by request id. */
+  private readonly deferred = new Map<string, { run: () => Promise<void>; cancel: () => void }>();
+  /** The system lease TTLs: what a mount or token without its own tune gets, and the ceiling of every tune. */
+  readonly systemLeaseTtl: SystemLeaseTtl;
 
   constructor(readonly deps: VaultDeps) {
     this.version = deps.version ?? '0.1.0';
+    this.systemLeaseTtl = deps.systemLeaseTtl ?? DEFAULT_SYSTEM_LEASE_TTL;
     this.store = new BarrierStorage(deps.db, this.barrier);
     this.ledger = new Ledger({ db: deps.db, barrier: this.barrier, clock: deps.clock, logger: deps.logger, retentionSeconds: deps.ledgerRetentionSeconds });
     this.ledgerEvents = new LedgerEvents(this.ledger, deps.db);
@@ -134,7 +149,7 @@ export class Vault {
       resolveMount: (uuid) => {
         const mount = this.mounts.getByUuid(uuid);
         if (!mount) return undefined;
-        const ttl = effectiveLeaseTtl(mount.entry);
+        const ttl = effectiveLeaseTtl(mount.entry, this.systemLeaseTtl);
         return { path: mount.entry.path, secrets: mount.backend.secrets ?? {}, storage: mount.storage, defaultLeaseTtlSeconds: ttl.defaultSeconds, maxLeaseTtlSeconds: ttl.maxSeconds };
       },
     });
@@ -207,7 +222,7 @@ export class Vault {
             {
               tokens: this.tokens,
               clock: deps.clock,
-              limits: () => ({ defaultTtlSeconds: SYSTEM_DEFAULT_LEASE_TTL_SECONDS, maxTtlSeconds: SYSTEM_MAX_LEASE_TTL_SECONDS }),
+              limits: () => ({ defaultTtlSeconds: this.systemLeaseTtl.defaultSeconds, maxTtlSeconds: this.systemLeaseTtl.maxSeconds }),
               hasSudo: (identity, path) => this.policies.acl(identity.policies).allowOperation(path, 'update', {}, true),
               identityPolicies: (entityId) => this.identity.entityPolicies(entityId)?.policies ?? [],
               mountAccessor: () => this.mounts.get('auth/token/')?.entry.accessor,
@@ -365,12 +380,49 @@ export class Vault {
     const requestId = request.requestId ?? randomUUID();
     const wrapTtlSeconds = request.wrapTtl !== undefined && request.wrapTtl !== '' ? parseWrapTtl(request.wrapTtl) : undefined;
     requireWrapTtl(request.path, wrapTtlSeconds);
-    return this.handleUnwrapped(request, requestId, wrapTtlSeconds);
+    let result: VaultResponse;
+    try {
+      result = await this.handleUnwrapped(request, requestId, wrapTtlSeconds);
+    } catch (error) {
+      this.deferred.get(requestId)?.cancel();
+      this.deferred.delete(requestId);
+      throw error;
+    }
+    const deferred = this.deferred.get(requestId);
+    if (deferred) {
+      this.deferred.delete(requestId);
+      await deferred.run();
+    }
+    return result;
+  }
+
+  /**
+   * Whether `token` may restore a snapshot (unsealed, valid token, sudo update on the path): the HTTP
+   * layer asks before it reads a body of up to a gigabyte. The request itself is checked again as any other.
+   */
+  maySendSnapshot(token: string | undefined, clientAddress: string): boolean {
+    if (this.barrier.sealed) return false;
+    try {
+      const record = this.authenticate(token, clientAddress);
+      return this.policies.acl(this.tokenPolicies(record)).allowOperation('sys/storage/snapshot-restore', 'update', {}, true);
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Runs `run` once request `requestId` has been answered and audited (and before its answer is
+   * sent), or `cancel` if the request fails after all. For work that ends this vault's life.
+   */
+  afterAnswer(requestId: string, run: () => Promise<void>, cancel: () => void): void {
+    this.deferred.get(requestId)?.cancel();
+    this.deferred.set(requestId, { run, cancel });
   }
 
   /** Stores a successful response under a wrapping token when a wrap TTL was asked for; the audit entry then records `wrap_info`. */
   private wrapResult(result: VaultResponse, requestId: string, wrapTtlSeconds: number | undefined, creationPath: string): VaultResponse {
     if (wrapTtlSeconds === undefined || result.body === undefined || result.statusCode !== 200) return result;
+    if (Buffer.isBuffer(result.body)) throw new BadRequestError('a binary response (a snapshot) cannot be response-wrapped');
     const wrapInfo = this.wrapping.wrap({ response: result.body as Record<string, unknown>, ttlSeconds: wrapTtlSeconds, creationPath });
     return { statusCode: 200, body: envelope({ request_id: requestId, wrap_info: wrapInfo as unknown as Record<string, unknown> }) };
   }
@@ -540,7 +592,8 @@ export class Vault {
       clientAddress: request.clientAddress,
       requestId,
       clientToken: request.token,
-      mountLeaseTtl: mount ? effectiveLeaseTtl(mount.entry) : undefined,
+      rawBody: request.rawBody,
+      mountLeaseTtl: mount ? effectiveLeaseTtl(mount.entry, this.systemLeaseTtl) : undefined,
       storage: mount?.storage ?? this.store.view(`unmounted/${path}`),
       identity,
     };
@@ -625,7 +678,7 @@ export class Vault {
 
   /** Turns an auth method's login answer into a stored token (orphan: logins have no parent). */
   private mintLoginToken(auth: NonNullable<BackendResponse['auth']>, mount: LiveMount, clientAddress: string): Record<string, unknown> {
-    const mountTtl = effectiveLeaseTtl(mount.entry);
+    const mountTtl = effectiveLeaseTtl(mount.entry, this.systemLeaseTtl);
     const maxTtl = Math.min(auth.maxTtlSeconds || mountTtl.maxSeconds, mountTtl.maxSeconds);
     let ttlSeconds = auth.periodSeconds ? auth.periodSeconds : auth.ttlSeconds || mountTtl.defaultSeconds;
     if (!auth.periodSeconds) ttlSeconds = Math.min(ttlSeconds, maxTtl);

@@ -14,10 +14,19 @@ import { type BodyLimits, canonicalPath, DEFAULT_BODY_LIMITS, parseJsonBody, que
 
 /** Options for the HTTP layer. */
 export interface AppOptions {
-  vault: Vault;
+  /** The vault, or how to find the current one (a snapshot restore replaces the server's vault). */
+  vault: Vault | (() => Vault);
   logger: Logger;
   bodyLimits?: BodyLimits;
+  /** Largest snapshot file sys/storage/snapshot-restore accepts (default 1 GiB); every other route keeps bodyLimits. */
+  snapshotMaxBytes?: number;
 }
+
+/** The one route whose body is not JSON: a snapshot file. */
+const SNAPSHOT_RESTORE_PATH = 'sys/storage/snapshot-restore';
+
+/** Default ceiling of a snapshot upload. */
+export const DEFAULT_SNAPSHOT_MAX_BYTES = 1024 * 1024 * 1024;
 
 /** The logical operation for an HTTP method, as Vault maps them. */
 function operationFor(req: Request, query: Record<string, unknown>): Operation | 'write' {
@@ -52,6 +61,12 @@ function send(res: Response, statusCode: number, body: unknown, head: boolean): 
     res.writeHead(statusCode, { 'Cache-Control': 'no-store' }).end();
     return;
   }
+  if (Buffer.isBuffer(body)) {
+    // A snapshot file: bytes, not JSON.
+    res.writeHead(statusCode, { 'Cache-Control': 'no-store', 'Content-Type': 'application/octet-stream', 'Content-Length': body.length });
+    res.end(head ? undefined : body);
+    return;
+  }
   const text = JSON.stringify(body);
   res.writeHead(statusCode, { 'Cache-Control': 'no-store', 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(head ? undefined : text);
@@ -59,7 +74,10 @@ function send(res: Response, statusCode: number, body: unknown, head: boolean): 
 
 /** Builds the Express app serving `/v1/` for `vault`. */
 export function createApp(options: AppOptions): express.Express {
-  const { vault, logger } = options;
+  const { logger } = options;
+  const given = options.vault;
+  const currentVault: () => Vault = typeof given === 'function' ? given : () => given;
+  const snapshotMaxBytes = options.snapshotMaxBytes ?? DEFAULT_SNAPSHOT_MAX_BYTES;
   const limits = options.bodyLimits ?? DEFAULT_BODY_LIMITS;
   const app = express();
   app.disable('x-powered-by');
@@ -68,6 +86,7 @@ export function createApp(options: AppOptions): express.Express {
 
   app.use(async (req: Request, res: Response) => {
     const requestId = randomUUID();
+    const vault = currentVault();
     try {
       const rawTarget = req.originalUrl;
       const redirect = emptySegmentRedirect(rawTarget);
@@ -83,7 +102,13 @@ export function createApp(options: AppOptions): express.Express {
       }
       const operation = operationFor(req, query);
       let data: Record<string, unknown>;
-      if (operation === 'write' || operation === 'patch') {
+      let rawBody: Buffer | undefined;
+      if (operation === 'write' && path === SNAPSHOT_RESTORE_PATH) {
+        // Up to a gigabyte is read only for a caller who may restore; anyone else gets the ACL's answer.
+        if (vault.maySendSnapshot(tokenFrom(req), req.socket.remoteAddress ?? '')) rawBody = await readBody(req, snapshotMaxBytes);
+        else req.resume();
+        data = {};
+      } else if (operation === 'write' || operation === 'patch') {
         if (operation === 'patch' && !String(req.headers['content-type'] ?? '').startsWith('application/merge-patch+json')) {
           throw new UnsupportedMediaTypeError('PATCH requests must use Content-Type application/merge-patch+json');
         }
@@ -101,6 +126,7 @@ export function createApp(options: AppOptions): express.Express {
         clientPort: req.socket.remotePort,
         requestId,
         wrapTtl: typeof req.headers['x-vault-wrap-ttl'] === 'string' ? req.headers['x-vault-wrap-ttl'] : undefined,
+        rawBody,
       });
       send(res, result.statusCode, result.body, req.method === 'HEAD');
     } catch (error) {

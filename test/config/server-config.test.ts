@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadVaultServerConfig } from '../../src/config/server-config';
 import { runCli } from '../cli/cli-harness';
-import { freePort, startServerProcess } from '../helpers/process';
+import { call, freePort, startServerProcess } from '../helpers/process';
 
 jest.setTimeout(60_000);
 
@@ -89,4 +89,43 @@ it('a server process starts from a config file, flags overriding it; a bad key s
   const refused = await runCli('http://127.0.0.1:1', ['server', `-config=${bad}`]);
   expect(refused.code).toBe(1);
   expect(refused.stderr).toContain(`${bad}:2: unknown key "log_levl"`);
+});
+
+it('refuses a system default lease TTL above the system max', () => {
+  const file = write('ttl.hcl', 'default_lease_ttl = "2h"\nmax_lease_ttl = "1h"\n');
+  expect(() => loadVaultServerConfig(file)).toThrow(`${file}: default_lease_ttl (7200s) cannot be greater than max_lease_ttl (3600s)`);
+  // An unset max stands for 768h.
+  expect(() => loadVaultServerConfig(write('ttl2.hcl', 'default_lease_ttl = "800h"\n'))).toThrow('cannot be greater than max_lease_ttl (2764800s)');
+});
+
+it('a server process applies default_lease_ttl and max_lease_ttl as the system TTLs, and notes ui and telemetry as ignored', async () => {
+  const dataDir = path.join(dir, 'data');
+  const file = write(
+    'server.hcl',
+    `storage "sqlite" { path = ${JSON.stringify(dataDir)} }\nlistener "tcp" {\n  address = "127.0.0.1:1"\n  tls_disable = true\n  telemetry { unauthenticated_metrics_access = true }\n}\nui = true\ndefault_lease_ttl = "1h"\nmax_lease_ttl = "2h"\n`,
+  );
+  const server = await startServerProcess([`-config=${file}`], await freePort());
+  try {
+    expect(server.stderr()).toMatch(/Note: ui = true is accepted and ignored: Leasehold has no web UI/);
+    expect(server.stderr()).toMatch(/Note: listener "tcp" telemetry is accepted and ignored/);
+    const init = await call(server.url, 'PUT', 'sys/init', { body: { secret_shares: 1, secret_threshold: 1 } });
+    await call(server.url, 'PUT', 'sys/unseal', { body: { key: init.body?.keys_base64[0] } });
+    const token = init.body?.root_token as string;
+    // Mounts without their own tune get the system TTLs; a tune may go below the system max, not above.
+    expect((await call(server.url, 'POST', 'sys/mounts/kv', { token, body: { type: 'kv' } })).status).toBe(204);
+    expect((await call(server.url, 'GET', 'sys/mounts/kv/tune', { token })).body).toMatchObject({ default_lease_ttl: 3600, max_lease_ttl: 7200 });
+    expect((await call(server.url, 'POST', 'sys/mounts/kv/tune', { token, body: { max_lease_ttl: '90m' } })).status).toBe(204);
+    const tooLong = await call(server.url, 'POST', 'sys/mounts/kv/tune', { token, body: { max_lease_ttl: '3h' } });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body?.errors[0]).toMatch(/max_lease_ttl of 10800s is greater than the system max lease TTL of 7200s/);
+    expect((await call(server.url, 'GET', 'sys/mounts/kv/tune', { token })).body).toMatchObject({ default_lease_ttl: 3600, max_lease_ttl: 5400 });
+    expect((await call(server.url, 'POST', 'sys/mounts/kv2', { token, body: { type: 'kv', config: { default_lease_ttl: '5h' } } })).status).toBe(400);
+    // Tokens without a TTL of their own get the system default, and no more than the system max.
+    const plain = await call(server.url, 'POST', 'auth/token/create', { token, body: { policies: ['default'] } });
+    expect(plain.body?.auth.lease_duration).toBe(3600);
+    const capped = await call(server.url, 'POST', 'auth/token/create', { token, body: { policies: ['default'], ttl: '10h' } });
+    expect(capped.body?.auth.lease_duration).toBe(7200);
+  } finally {
+    await server.kill();
+  }
 });

@@ -2,7 +2,8 @@
 // 403 on each, before any side effect; the same capabilities plus sudo pass the ACL. The list follows
 // Vault's system backend PathsSpecial.Root (auth/*, audit, audit/*, rotate, seal, leases,
 // leases/lookup/*, leases/revoke-prefix/*, leases/revoke-force/*, revoke-prefix/*, revoke-force/*)
-// and the token backend's (accessors, revoke-orphan).
+// and the token backend's (accessors, revoke-orphan), plus the store snapshot endpoints (as Vault's
+// storage/raft/snapshot ones are).
 import request from 'supertest';
 import { unsealedVault } from '../helpers/vault';
 
@@ -24,6 +25,8 @@ const cases: Array<{ method: Method; path: string; body?: Record<string, unknown
   { method: 'put', path: 'sys/leases/revoke-force/secret/' },
   { method: 'put', path: 'sys/revoke-prefix/secret/' },
   { method: 'put', path: 'sys/revoke-force/secret/' },
+  { method: 'get', path: 'sys/storage/snapshot' },
+  { method: 'put', path: 'sys/storage/snapshot-restore' },
   { method: 'list', path: 'auth/token/accessors' },
   { method: 'put', path: 'auth/token/revoke-orphan', body: { token: 'hvs.nonexistent' } },
 ];

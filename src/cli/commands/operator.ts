@@ -6,6 +6,7 @@ import { formatStructured } from '../format';
 import { readHiddenLine } from '../terminal';
 import { registerOperatorAuditCommands } from './operator-audit';
 import { registerCeremonyCommands } from './operator-ceremonies';
+import { registerSnapshotCommands } from './operator-snapshot';
 import { printSealStatus } from './status';
 
 interface InitOptions {
@@ -69,6 +70,7 @@ export function registerOperatorCommands(program: Command): void {
   const operator = program.command('operator').description('Initialise, unseal and seal the server');
   registerOperatorAuditCommands(operator);
   registerCeremonyCommands(operator);
+  registerSnapshotCommands(operator);
 
   operator
     .command('init')

@@ -23,8 +23,6 @@ export function isLegacyConfigFile(target: string): boolean {
   }
 }
 
-const SYSTEM_TTL_SECONDS = 768 * 3600;
-
 /** Loads a Vault-style config and lays it under the flags; returns the options and notes to log. */
 export function applyVaultConfigFile(target: string, flags: ConfigurableFlags, options: ServerOptions): { options: ServerOptions; notes: string[] } {
   let config: VaultServerConfig;
@@ -49,10 +47,11 @@ export function applyVaultConfigFile(target: string, flags: ConfigurableFlags, o
       ...(config.tlsRequireAndVerifyClientCert ? { requireAndVerifyClientCert: true } : {}),
     };
   }
-  if (config.ui) notes.push('ui = true is accepted; Leasehold has no web UI');
-  if (config.unauthenticatedMetricsAccess !== undefined) notes.push('listener telemetry is accepted; Leasehold serves no metrics endpoint yet');
-  for (const [key, value] of [['default_lease_ttl', config.defaultLeaseTtlSeconds], ['max_lease_ttl', config.maxLeaseTtlSeconds]] as const) {
-    if (value !== undefined && value !== SYSTEM_TTL_SECONDS) notes.push(`${key} is accepted but not applied yet: the system default of 768h applies (tune mounts instead)`);
-  }
+  // Accepted so Vault configs load unchanged, but without effect here: said once at start.
+  if (config.ui !== undefined) notes.push(`ui = ${config.ui} is accepted and ignored: Leasehold has no web UI`);
+  if (config.unauthenticatedMetricsAccess !== undefined) notes.push('listener "tcp" telemetry is accepted and ignored: Leasehold serves no metrics endpoint yet');
+  // Vault's system lease TTLs: the defaults of mounts and tokens without their own, and the ceiling of every tune.
+  if (config.defaultLeaseTtlSeconds !== undefined) out.defaultLeaseTtlSeconds = config.defaultLeaseTtlSeconds;
+  if (config.maxLeaseTtlSeconds !== undefined) out.maxLeaseTtlSeconds = config.maxLeaseTtlSeconds;
   return { options: out, notes };
 }

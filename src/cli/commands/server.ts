@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { RunningServer, ServerOptions } from '../../server';
-import { action, CliError } from '../context';
+import { action, CliError, parseIntegerFlag } from '../context';
 import { applyVaultConfigFile, isLegacyConfigFile } from './server-config-file';
 
 interface ServerFlags {
@@ -13,10 +13,14 @@ interface ServerFlags {
   data?: string;
   config?: string;
   logLevel?: string;
+  snapshotMaxBytes?: string;
 }
 
 /** The log levels the server's logger knows. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The highest snapshot upload limit one may set: 64 GiB. */
+const SNAPSHOT_MAX_BYTES_CEILING = 64 * 1024 ** 3;
 
 /** The config file: JSON with the same settings as the flags (flags win). */
 export const serverConfigSchema = z
@@ -27,6 +31,7 @@ export const serverConfigSchema = z
     revoke_max_attempts: z.number().int().min(1).max(1000).describe('failed revocation attempts before a lease is irrevocable').optional(),
     revoke_backoff_base_ms: z.number().int().min(1).max(3_600_000).describe('first wait after a failed revocation, in ms (doubles per attempt)').optional(),
     revoke_backoff_max_ms: z.number().int().min(1).max(86_400_000).describe('longest wait between revocation attempts, in ms').optional(),
+    snapshot_max_bytes: z.number().int().min(1).max(SNAPSHOT_MAX_BYTES_CEILING).describe('largest snapshot file sys/storage/snapshot-restore accepts, in bytes').optional(),
   })
   .strict();
 
@@ -68,6 +73,13 @@ export function resolveServerOptions(flags: ServerFlags, config: ServerConfig = 
   if (config.revoke_max_attempts !== undefined) options.revokeMaxAttempts = config.revoke_max_attempts;
   if (config.revoke_backoff_base_ms !== undefined) options.revokeBackoffBaseMs = config.revoke_backoff_base_ms;
   if (config.revoke_backoff_max_ms !== undefined) options.revokeBackoffMaxMs = config.revoke_backoff_max_ms;
+  if (flags.snapshotMaxBytes !== undefined) {
+    const bytes = parseIntegerFlag('snapshot-max-bytes', flags.snapshotMaxBytes, 1);
+    if (bytes > SNAPSHOT_MAX_BYTES_CEILING) throw new CliError(`Error: -snapshot-max-bytes must be at most ${SNAPSHOT_MAX_BYTES_CEILING}`, 1);
+    options.snapshotMaxBytes = bytes;
+  } else if (config.snapshot_max_bytes !== undefined) {
+    options.snapshotMaxBytes = config.snapshot_max_bytes;
+  }
   return options;
 }
 
@@ -120,6 +132,7 @@ export function registerServerCommand(program: Command): void {
     .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:8200)')
     .option('--data <dir>', 'directory of the encrypted database')
     .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`)
+    .option('--snapshot-max-bytes <n>', 'largest snapshot file a restore accepts (default 1 GiB; other requests keep 32 MiB)')
     .option('--config <file>', 'config file or directory: Vault\'s HCL/JSON (storage, listener "tcp", ...), or the flat JSON {"listen", "data_dir", "log_level"}')
     .action(
       action(async (context, flags: ServerFlags) => {
