@@ -10,6 +10,7 @@ import { keyCeremonyPaths } from './key-ceremony-paths';
 import { leasePaths } from './lease-paths';
 import { governancePaths } from './governance/paths';
 import { ledgerPaths } from './governance/ledger-paths';
+import { leaseIndexPaths } from './governance/lease-index';
 import { wrappingPaths } from './wrapping/paths';
 import { policyPaths } from './policy/policy-paths';
 import { normalisePolicyName } from './policy/policy-store';
@@ -294,6 +295,7 @@ export function systemBackend(vault: Vault): Backend {
       ...wrappingPaths(vault.wrapping),
       ...auditPaths(vault.audit),
       ...ledgerPaths(vault.ledger),
+      ...leaseIndexPaths(() => vault.leaseIndex),
       ...keyCeremonyPaths(vault),
     ],
   };
