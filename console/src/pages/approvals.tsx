@@ -27,18 +27,23 @@ export function Approvals({ self }: { self: Json }) {
           <tbody>
             {keys.map((accessor) => {
               const r = info[accessor] ?? {};
-              const approvals = (r.authorizations ?? []) as Json[];
+              const approvals = (r.approvals ?? r.authorizations ?? []) as Json[];
+              const required = ((r.required ?? []) as Json[]).reduce((n, f) => n + Number(f.approvals ?? 0), 0);
               return (
                 <tr key={accessor} data-accessor={accessor}>
                   <td><code>{r.request_path}</code></td>
                   <td>{r.request_entity?.name ?? r.request_entity?.id ?? '—'}</td>
                   <td>{r.justification || <span class="muted">none given</span>}</td>
-                  <td>{approvals.length}{r.approvals_required ? ` of ${r.approvals_required}` : ''}{approvals.length > 0 && <span class="muted small"> ({approvals.map((a) => a.entity_name || a.entity_id).join(', ')})</span>}</td>
+                  <td>{approvals.length}{required ? ` of ${required}` : ''}{approvals.length > 0 && <span class="muted small"> ({approvals.map((a) => a.entity_name || a.entity_id).join(', ')})</span>}</td>
                   <td><Time iso={r.expire_time} /></td>
                   <td class="actions">
                     <Action label="Approve" run={() => post('sys/control-group/authorize', { accessor })} onDone={done('Approve')} />
                     <input aria-label="Reason to deny" placeholder="reason" value={reasons[accessor] ?? ''} onInput={(e) => setReasons({ ...reasons, [accessor]: (e.currentTarget as HTMLInputElement).value })} maxLength={512} />
-                    <Action label="Deny" danger run={() => post('sys/control-group/deny', { accessor, reason: reasons[accessor] ?? '' })} onDone={done('Deny')} />
+                    <Action label="Deny" danger run={async () => {
+                      const reason = (reasons[accessor] ?? '').trim();
+                      if (!reason) throw new Error('give a reason to deny');
+                      await post('sys/control-group/deny', { accessor, reason });
+                    }} onDone={done('Deny')} />
                   </td>
                 </tr>
               );
