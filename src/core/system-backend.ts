@@ -11,6 +11,7 @@ import { snapshotPaths } from './snapshot-paths';
 import { leasePaths } from './lease-paths';
 import { governancePaths } from './governance/paths';
 import { ledgerPaths } from './governance/ledger-paths';
+import { leaseIndexPaths } from './governance/lease-index';
 import { wrappingPaths } from './wrapping/paths';
 import { policyPaths } from './policy/policy-paths';
 import { normalisePolicyName } from './policy/policy-store';
@@ -313,6 +314,7 @@ export function systemBackend(vault: Vault): Backend {
       ...wrappingPaths(vault.wrapping),
       ...auditPaths(vault.audit),
       ...ledgerPaths(vault.ledger),
+      ...leaseIndexPaths(() => vault.leaseIndex),
       ...keyCeremonyPaths(vault),
       ...snapshotPaths(vault),
     ],

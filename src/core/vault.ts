@@ -34,6 +34,7 @@ import { linkLogin } from './identity/login-link';
 import type { GovernanceEvents } from './governance/events';
 import { Offboarder } from './governance/offboard';
 import { BlastRadius } from './governance/blast-radius';
+import { LeaseIndex } from './governance/lease-index';
 
 /** A request as the HTTP layer hands it over: canonical path (no `/v1/`), parsed data. */
 export interface VaultRequest {
@@ -106,6 +107,7 @@ export class Vault {
   readonly identity: IdentityStore;
   readonly offboarder: Offboarder;
   readonly blastRadius: BlastRadius;
+  readonly leaseIndex: LeaseIndex;
   /** Where offboarding and entity disables report: the ledger. */
   readonly governanceEvents: GovernanceEvents;
   readonly ledger: Ledger;
@@ -170,6 +172,7 @@ export class Vault {
       tokens: this.tokens,
       nowMs: () => deps.clock.nowMs(),
     });
+    this.leaseIndex = new LeaseIndex({ db: deps.db, nowMs: () => deps.clock.nowMs() });
     this.wrapping = new WrappingManager({ tokens: this.tokens, storage: this.store.view('core/wrapping/'), clock: deps.clock });
     // A revoked token's cubbyhole goes with it, in the same transaction.
     this.tokens.onRevoke((accessors) => {

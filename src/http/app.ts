@@ -6,6 +6,7 @@ import { UnsupportedMediaTypeError, UnsupportedOperationError } from '../errors'
 import type { Operation } from '../core/framework';
 import type { Vault } from '../core/vault';
 import type { Logger } from '../logger';
+import { consoleRouter } from './console';
 import { errorToResponse } from './errors';
 import { LIST_HEADER } from './list-method';
 import { parseGoBool } from './parse-bool';
@@ -20,6 +21,8 @@ export interface AppOptions {
   bodyLimits?: BodyLimits;
   /** Largest snapshot file sys/storage/snapshot-restore accepts (default 1 GiB); every other route keeps bodyLimits. */
   snapshotMaxBytes?: number;
+  /** The console's built files (default dist/console), or false to serve no console (`ui = false`). */
+  console?: string | false;
 }
 
 /** The one route whose body is not JSON: a snapshot file. */
@@ -83,6 +86,7 @@ export function createApp(options: AppOptions): express.Express {
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', false);
+  if (options.console !== false) app.use(consoleRouter(options.console));
 
   app.use(async (req: Request, res: Response) => {
     const requestId = randomUUID();
