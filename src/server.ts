@@ -30,6 +30,10 @@ export interface ServerOptions {
   tls?: ListenerTlsConfig;
   /** Vault's `tls_disable`: plain HTTP on purpose (no warning). */
   tlsDisable?: boolean;
+  /** Serve sys/metrics without a token (the listener's telemetry `unauthenticated_metrics_access`). */
+  unauthenticatedMetricsAccess?: boolean;
+  /** No metrics at all: nothing counted, sys/metrics refuses (telemetry `prometheus_retention_time = 0`). */
+  metricsDisabled?: boolean;
   /** Extra engine or auth method types for embedders (added to the built-in catalogue). */
   registry?: BackendRegistry;
   /** Revocation retries: failed attempts before a lease is irrevocable (default 6). */
@@ -84,7 +88,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     dirLock?.release();
     throw error;
   }
-  const vault = new Vault({ db, clock: systemClock, logger, registry: { ...builtinRegistry(), ...options.registry }, expiration: revocationConfig(options) });
+  const vault = new Vault({
+    db,
+    clock: systemClock,
+    logger,
+    registry: { ...builtinRegistry(), ...options.registry },
+    expiration: revocationConfig(options),
+    telemetry: { disabled: options.metricsDisabled, unauthenticatedMetricsAccess: options.unauthenticatedMetricsAccess },
+  });
 
   let rootToken: string | undefined;
   let unsealKey: string | undefined;

@@ -8,6 +8,7 @@ import type { MountEntry } from './mounts';
 import { auditPaths } from './audit/paths';
 import { keyCeremonyPaths } from './key-ceremony-paths';
 import { leasePaths } from './lease-paths';
+import { metricsPaths } from './metrics/metrics-paths';
 import { governancePaths } from './governance/paths';
 import { ledgerPaths } from './governance/ledger-paths';
 import { wrappingPaths } from './wrapping/paths';
@@ -290,6 +291,7 @@ export function systemBackend(vault: Vault): Backend {
       },
       ...policyPaths({ policies: vault.policies, tokens: vault.tokens }),
       ...leasePaths(vault.expiration),
+      ...metricsPaths({ metrics: vault.metrics, ...vault.telemetry }),
       ...governancePaths({ offboarder: () => vault.offboarder, blastRadius: () => vault.blastRadius }),
       ...wrappingPaths(vault.wrapping),
       ...auditPaths(vault.audit),

@@ -33,6 +33,8 @@ import { linkLogin } from './identity/login-link';
 import type { GovernanceEvents } from './governance/events';
 import { Offboarder } from './governance/offboard';
 import { BlastRadius } from './governance/blast-radius';
+import { VaultMetrics } from './metrics/vault-metrics';
+import { LeaseGaugeQueries } from './metrics/lease-gauges';
 
 /** A request as the HTTP layer hands it over: canonical path (no `/v1/`), parsed data. */
 export interface VaultRequest {
@@ -51,6 +53,8 @@ export interface VaultRequest {
 export interface VaultResponse {
   statusCode: number;
   body?: unknown;
+  /** Set for a body that is not JSON: a string sent as is with this type. */
+  contentType?: string;
 }
 
 /** Paths whose client token may be the wrapping token itself. */
@@ -72,6 +76,8 @@ export interface VaultDeps {
   scheduler?: boolean;
   /** How long the governance ledger keeps events (default 90 days). */
   ledgerRetentionSeconds?: number;
+  /** sys/metrics: off entirely (no counting), or served without a token (the config file's telemetry settings). */
+  telemetry?: { disabled?: boolean; unauthenticatedMetricsAccess?: boolean };
 }
 
 /** The routing decision for one request path. */
@@ -100,6 +106,12 @@ export class Vault {
   readonly governanceEvents: GovernanceEvents;
   readonly ledger: Ledger;
   private readonly ledgerEvents: LedgerEvents;
+  /** Telemetry for sys/metrics; see its module for the API other parts use. */
+  readonly metrics: VaultMetrics;
+  /** The metrics the pipeline counts into: undefined when telemetry is off, so the hot path does nothing. */
+  private readonly measured: VaultMetrics | undefined;
+  /** How sys/metrics is served. */
+  readonly telemetry: { enabled: boolean; unauthenticatedAccess: boolean };
   /** Kept in the seal config for the life of the storage, as Vault keeps it. */
   get clusterId(): string | undefined {
     return this.seal.clusterId();
@@ -116,6 +128,18 @@ export class Vault {
     this.store = new BarrierStorage(deps.db, this.barrier);
     this.ledger = new Ledger({ db: deps.db, barrier: this.barrier, clock: deps.clock, logger: deps.logger, retentionSeconds: deps.ledgerRetentionSeconds });
     this.ledgerEvents = new LedgerEvents(this.ledger, deps.db);
+    const gaugeQueries = new LeaseGaugeQueries(deps.db);
+    this.metrics = new VaultMetrics({
+      unsealed: () => !this.barrier.sealed,
+      leases: () => gaugeQueries.leases(deps.clock.nowMs()),
+      ledgerEventsByKind: () => gaugeQueries.ledgerEventsByKind(),
+      auditDevices: () => this.audit.list(),
+      auditFailures: () => this.audit.failedEntries,
+      mountType: (path) => this.mounts.get(path)?.entry.type,
+      nowMs: () => deps.clock.nowMs(),
+    });
+    this.telemetry = { enabled: !deps.telemetry?.disabled, unauthenticatedAccess: deps.telemetry?.unauthenticatedMetricsAccess ?? false };
+    this.measured = this.telemetry.enabled ? this.metrics : undefined;
     this.seal = new SealManager(deps.db, this.barrier, deps.clock);
     this.tokens = new TokenStore({ db: deps.db, barrier: this.barrier, clock: deps.clock });
     this.policies = new PolicyStore(() => this.store.view('core/policies/'));
@@ -130,15 +154,20 @@ export class Vault {
       logger: deps.logger,
       config: { ...DEFAULT_EXPIRATION_CONFIG, ...deps.expiration },
       tokenExists: (accessor) => this.tokens.exists(accessor),
-      events: this.ledgerEvents.lease,
+      events: (event) => {
+        this.ledgerEvents.lease(event);
+        this.measured?.leaseEvent(event);
+      },
       resolveMount: (uuid) => {
         const mount = this.mounts.getByUuid(uuid);
         if (!mount) return undefined;
         const ttl = effectiveLeaseTtl(mount.entry);
-        return { path: mount.entry.path, secrets: mount.backend.secrets ?? {}, storage: mount.storage, defaultLeaseTtlSeconds: ttl.defaultSeconds, maxLeaseTtlSeconds: ttl.maxSeconds };
+        const secrets = mount.backend.secrets ?? {};
+        return { path: mount.entry.path, secrets: this.measured?.timedSecretTypes(secrets) ?? secrets, storage: mount.storage, defaultLeaseTtlSeconds: ttl.defaultSeconds, maxLeaseTtlSeconds: ttl.maxSeconds };
       },
     });
     this.tokens.onCreate(this.ledgerEvents.tokenCreated);
+    this.tokens.onCreate((entry) => this.measured?.tokenCreated(entry.authPath, entry.ttlSeconds, entry.type));
     this.tokens.onRevoke(this.ledgerEvents.tokensRevoked);
     // Leases go with their token, in the same transaction that deletes it.
     this.tokens.onRevoke((accessors) => {
@@ -163,7 +192,7 @@ export class Vault {
     });
     this.scheduler = new Scheduler(deps.logger);
     this.scheduler.register({ name: 'wrapping-tidy', schedule: '0 */5 * * * *', run: () => this.wrapping.tidy(1000) });
-    this.scheduler.register({ name: 'lease-sweep', schedule: '* * * * * *', run: () => this.expiration.sweep() });
+    this.scheduler.register({ name: 'lease-sweep', schedule: '* * * * * *', run: () => this.measured?.timeSweep(() => this.expiration.sweep()) ?? this.expiration.sweep() });
     this.scheduler.register({ name: 'token-expiry', schedule: '*/5 * * * * *', run: () => this.revokeExpiredTokens() });
     this.scheduler.register({ name: 'lease-tidy', schedule: '0 17 * * * *', run: () => this.expiration.tidy() });
     this.scheduler.register({ name: 'ledger-tidy', schedule: '0 23 * * * *', run: () => this.ledger.tidy() });
@@ -365,7 +394,23 @@ export class Vault {
     const requestId = request.requestId ?? randomUUID();
     const wrapTtlSeconds = request.wrapTtl !== undefined && request.wrapTtl !== '' ? parseWrapTtl(request.wrapTtl) : undefined;
     requireWrapTtl(request.path, wrapTtlSeconds);
-    return this.handleUnwrapped(request, requestId, wrapTtlSeconds);
+    const metrics = this.measured;
+    if (!metrics) return this.handleUnwrapped(request, requestId, wrapTtlSeconds);
+    const startedMs = metrics.requestStarted();
+    try {
+      return await this.handleUnwrapped(request, requestId, wrapTtlSeconds);
+    } finally {
+      metrics.requestFinished(startedMs, request.path.startsWith('auth/') && this.isLoginPath(request.path));
+    }
+  }
+
+  /** Whether a path is a login (an unauthenticated path of an auth method): Vault times those as handle_login_request. */
+  private isLoginPath(path: string): boolean {
+    if (this.barrier.sealed) return false;
+    const mount = this.mounts.route(path);
+    if (!mount) return false;
+    const relativePath = path.slice(mount.entry.path.length);
+    return mount.compiled.some((c) => c.definition.unauthenticated && c.regex.test(relativePath));
   }
 
   /** Stores a successful response under a wrapping token when a wrap TTL was asked for; the audit entry then records `wrap_info`. */
@@ -462,7 +507,9 @@ export class Vault {
 
       let result: VaultResponse;
       try {
+        const routeStartedMs = this.measured?.now() ?? 0;
         const response = await resolved.run();
+        this.measured?.routed(mountPath, operation, routeStartedMs);
         result = await this.respond(requestId, response, mount, { clientAddress: request.clientAddress, identity, requestPath: relativePath.replace(/\/$/, '') });
         if (operation === 'read' && identity && mount && result.statusCode === 200) {
           this.ledgerEvents.released({ mountType: mount.entry.type, mountPath: mount.entry.path, kvVersion: mount.entry.options.version, relativePath, identity, requestId, data: (result.body as Envelope | undefined)?.data });
@@ -583,7 +630,8 @@ export class Vault {
     context: { clientAddress: string; identity?: RequestIdentity; requestPath: string },
   ): Promise<VaultResponse> {
     if (!response) return { statusCode: 204 };
-    if (response.raw) return { statusCode: response.raw.statusCode, body: response.raw.body };
+    const raw = response.raw;
+    if (raw) return raw.contentType ? { statusCode: raw.statusCode, body: raw.body, contentType: raw.contentType } : { statusCode: raw.statusCode, body: raw.body };
     let auth = response.authBlock ?? null;
     if (response.auth && mount) auth = this.mintLoginToken(response.auth, mount, context.clientAddress);
     let lease = response.leaseInfo;
@@ -603,6 +651,7 @@ export class Vault {
           context: { clientAddress: context.clientAddress, ...(context.identity?.context ? { claims: context.identity.context } : {}) },
         },
       });
+      this.measured?.leaseCreated(mount.entry.type, mount.entry.path, lease.ttlSeconds);
     }
     if (!response.data && !auth && !lease && (!response.warnings || response.warnings.length === 0)) {
       return { statusCode: 204 };

@@ -50,7 +50,8 @@ export function applyVaultConfigFile(target: string, flags: ConfigurableFlags, o
     };
   }
   if (config.ui) notes.push('ui = true is accepted; Leasehold has no web UI');
-  if (config.unauthenticatedMetricsAccess !== undefined) notes.push('listener telemetry is accepted; Leasehold serves no metrics endpoint yet');
+  if (config.unauthenticatedMetricsAccess !== undefined) out.unauthenticatedMetricsAccess = config.unauthenticatedMetricsAccess;
+  if (config.metricsDisabled !== undefined) out.metricsDisabled = config.metricsDisabled;
   for (const [key, value] of [['default_lease_ttl', config.defaultLeaseTtlSeconds], ['max_lease_ttl', config.maxLeaseTtlSeconds]] as const) {
     if (value !== undefined && value !== SYSTEM_TTL_SECONDS) notes.push(`${key} is accepted but not applied yet: the system default of 768h applies (tune mounts instead)`);
   }
