@@ -394,23 +394,7 @@ export class Vault {
     const requestId = request.requestId ?? randomUUID();
     const wrapTtlSeconds = request.wrapTtl !== undefined && request.wrapTtl !== '' ? parseWrapTtl(request.wrapTtl) : undefined;
     requireWrapTtl(request.path, wrapTtlSeconds);
-    const metrics = this.measured;
-    if (!metrics) return this.handleUnwrapped(request, requestId, wrapTtlSeconds);
-    const startedMs = metrics.requestStarted();
-    try {
-      return await this.handleUnwrapped(request, requestId, wrapTtlSeconds);
-    } finally {
-      metrics.requestFinished(startedMs, request.path.startsWith('auth/') && this.isLoginPath(request.path));
-    }
-  }
-
-  /** Whether a path is a login (an unauthenticated path of an auth method): Vault times those as handle_login_request. */
-  private isLoginPath(path: string): boolean {
-    if (this.barrier.sealed) return false;
-    const mount = this.mounts.route(path);
-    if (!mount) return false;
-    const relativePath = path.slice(mount.entry.path.length);
-    return mount.compiled.some((c) => c.definition.unauthenticated && c.regex.test(relativePath));
+    return this.handleUnwrapped(request, requestId, wrapTtlSeconds);
   }
 
   /** Stores a successful response under a wrapping token when a wrap TTL was asked for; the audit entry then records `wrap_info`. */
@@ -445,6 +429,8 @@ export class Vault {
       auditScope = await (recovery ? this.audit.logRecoveryRequest(auditRequest) : this.audit.logRequest(auditRequest));
     };
 
+    // Timed from here (a path refused while sealed is not); a login is an unauthenticated path of an auth method, as Vault times them.
+    const startedMs = this.measured?.requestStarted() ?? 0;
     try {
       if (!unauthenticated) {
         try {
@@ -529,6 +515,8 @@ export class Vault {
         await this.audit.logResponse(merged(auditRequest, { operation, error: error instanceof Error ? error.message : 'internal error' } satisfies Partial<AuditResponseInput>), auditScope);
       }
       throw error;
+    } finally {
+      this.measured?.requestFinished(startedMs, unauthenticated && mountPath.startsWith('auth/'));
     }
   }
 
