@@ -333,7 +333,8 @@ export class Vault {
 
   private route(path: string): Route {
     if (path === 'sys' || path.startsWith('sys/')) {
-      if (this.barrier.sealed && !SEALED_PATHS.has(path)) throw new SealedError();
+      // Metrics open to all are served sealed too, as Vault's are: vault_core_unsealed 0 is what an alert watches for.
+      if (this.barrier.sealed && !SEALED_PATHS.has(path) && !(path === 'sys/metrics' && this.telemetry.unauthenticatedAccess)) throw new SealedError();
       return { compiled: this.systemPaths, mountPath: 'sys/', mount: this.barrier.sealed ? undefined : this.mounts.get('sys/') };
     }
     if (this.barrier.sealed) throw new SealedError();

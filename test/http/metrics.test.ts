@@ -112,7 +112,7 @@ describe('sys/metrics in the Prometheus text format', () => {
     expect(valueOf(samples, 'vault_audit_log_request_failure')).toBe(0);
     for (const outcome of ['accepted', 'ignored', 'rejected', 'error']) expect(valueOf(samples, 'leasehold_webhook_deliveries_total', { outcome })).toBe(0);
     expect(valueOf(samples, 'leasehold_approvals_pending')).toBe(0);
-    expect(valueOf(samples, 'leasehold_ledger_events', { kind: 'lease.issued' })).toBe(3);
+    expect(valueOf(samples, 'leasehold_ledger_events_total', { kind: 'lease.issued' })).toBe(3);
     // No label carries a lease id, an accessor or a request path.
     const labelValues = samples.flatMap((s) => Object.values(s.labels));
     expect(labelValues.filter((v) => v.includes('creds'))).toEqual([]);
@@ -179,7 +179,7 @@ describe('sys/metrics in the Prometheus text format', () => {
     expect(valueOf(samples, 'vault_expire_num_leases')).toBe(1);
     // Due since its expiry, 6 seconds ago.
     expect(valueOf(samples, 'leasehold_revocation_oldest_pending_age_seconds')).toBeCloseTo(6, 0);
-    expect(valueOf(samples, 'leasehold_ledger_events', { kind: 'lease.irrevocable' })).toBe(1);
+    expect(valueOf(samples, 'leasehold_ledger_events_total', { kind: 'lease.irrevocable' })).toBe(1);
   });
 
   it("shows each audit device's health, and counts request entries no device recorded", async () => {
@@ -231,11 +231,26 @@ describe('who may read sys/metrics', () => {
     expect(res.text).toContain('vault_core_unsealed 1');
   });
 
-  it('is 200 without a token when unauthenticated metrics access is configured', async () => {
-    const { api } = await started({ telemetry: { unauthenticatedMetricsAccess: true } });
+  it('is 200 without a token when unauthenticated metrics access is configured, sealed too (as Vault)', async () => {
+    const { api, rootToken } = await started({ telemetry: { unauthenticatedMetricsAccess: true } });
+    expect((await api('GET', 'test/creds/app', rootToken)).status).toBe(200);
     const res = await api('GET', 'sys/metrics?format=prometheus', undefined);
     expect(res.status).toBe(200);
     expect(valueOf(parsePrometheus(res.text).samples, 'vault_core_unsealed')).toBe(1);
+    expect((await api('PUT', 'sys/seal', rootToken)).status).toBe(204);
+    const sealed = await api('GET', 'sys/metrics?format=prometheus', undefined);
+    expect(sealed.status).toBe(200);
+    const samples = parsePrometheus(sealed.text).samples;
+    expect(valueOf(samples, 'vault_core_unsealed')).toBe(0);
+    expect(valueOf(samples, 'vault_core_active')).toBe(0);
+    // The lease table is readable without the keys: the count stays true while sealed.
+    expect(valueOf(samples, 'vault_expire_num_leases')).toBe(1);
+  });
+
+  it('is 503 while sealed when metrics need a token', async () => {
+    const { api, rootToken } = await started();
+    expect((await api('PUT', 'sys/seal', rootToken)).status).toBe(204);
+    expect((await api('GET', 'sys/metrics?format=prometheus', rootToken)).status).toBe(503);
   });
 
   it('refuses an unknown format with a 400 naming the field, and answers 400 when metrics are off', async () => {

@@ -23,8 +23,10 @@ export const LEASE_GAUGE_SQL = {
       COALESCE((SELECT MIN(e.at) FROM lease_events e WHERE e.lease_id = l.lease_id
         AND e.event IN ('revoke-requested', 'revocation-failed', 'irrevocable')), l.expire_at))) AS since
     FROM leases l INDEXED BY leases_pending_by_attempt WHERE l.state IN ('revoking', 'irrevocable')`,
-  /** Events stored in the governance ledger by kind (an index-only scan of ledger_by_event). */
-  ledgerByKind: 'SELECT event, COUNT(*) AS n FROM ledger_events INDEXED BY ledger_by_event GROUP BY event',
+  /** The ledger's last sequence number: where counting starts. */
+  ledgerHead: 'SELECT MAX(seq) AS seq FROM ledger_events',
+  /** Ledger events appended after a sequence number, by kind: a range of the primary key, so a scrape reads only what is new. */
+  ledgerSince: 'SELECT event, COUNT(*) AS n, MAX(seq) AS last FROM ledger_events WHERE seq > ? GROUP BY event',
 } as const;
 
 /** What the lease gauges report at one scrape. */
@@ -44,8 +46,12 @@ export class LeaseGaugeQueries {
     liveByMount: Statement<[number], { mount_path: string; n: number }>;
     oldestOverdue: Statement<[number], { since: number | null }>;
     oldestQueued: Statement<[], { since: number | null }>;
-    ledgerByKind: Statement<[], { event: string; n: number }>;
+    ledgerHead: Statement<[], { seq: number | null }>;
+    ledgerSince: Statement<[number], { event: string; n: number; last: number }>;
   };
+  /** Ledger events counted so far, and the last sequence number counted. */
+  private readonly ledgerCounts: Record<string, number> = {};
+  private ledgerSeq: number;
 
   constructor(db: SqliteDatabase) {
     this.stmts = {
@@ -53,8 +59,11 @@ export class LeaseGaugeQueries {
       liveByMount: db.prepare(LEASE_GAUGE_SQL.liveByMount),
       oldestOverdue: db.prepare(LEASE_GAUGE_SQL.oldestOverdue),
       oldestQueued: db.prepare(LEASE_GAUGE_SQL.oldestQueued),
-      ledgerByKind: db.prepare(LEASE_GAUGE_SQL.ledgerByKind),
+      ledgerHead: db.prepare(LEASE_GAUGE_SQL.ledgerHead),
+      ledgerSince: db.prepare(LEASE_GAUGE_SQL.ledgerSince),
     };
+    // Counted from now on: a count of the whole ledger would read every event at each scrape.
+    this.ledgerSeq = this.stmts.ledgerHead.get()?.seq ?? 0;
   }
 
   leases(nowMs: number): LeaseGauges {
@@ -71,9 +80,15 @@ export class LeaseGaugeQueries {
     return { notRevoked, irrevocable, liveByMount, oldestPendingRevocationAgeSeconds: Math.max(0, (nowMs - oldest) / 1000) };
   }
 
+  /** Ledger events appended since the vault started, by kind (committed rows only, so a rolled-back event never counts). */
   ledgerEventsByKind(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const row of this.stmts.ledgerByKind.all()) out[row.event] = row.n;
-    return out;
+    // A restore can take the ledger back to an earlier sequence number: count on from there.
+    const head = this.stmts.ledgerHead.get()?.seq ?? 0;
+    if (head < this.ledgerSeq) this.ledgerSeq = head;
+    for (const row of this.stmts.ledgerSince.all(this.ledgerSeq)) {
+      this.ledgerCounts[row.event] = (this.ledgerCounts[row.event] ?? 0) + row.n;
+      if (row.last > this.ledgerSeq) this.ledgerSeq = row.last;
+    }
+    return { ...this.ledgerCounts };
   }
 }

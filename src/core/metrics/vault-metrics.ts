@@ -25,8 +25,9 @@ export type WebhookDeliveryOutcome = (typeof WEBHOOK_DELIVERY_OUTCOMES)[number];
 /** What the gauges read at scrape time; wired in the composition root. */
 export interface MetricsSources {
   unsealed: () => boolean;
-  /** Undefined while sealed (the tables are there, but nothing is served then). */
-  leases: () => LeaseGauges | undefined;
+  /** Read from the lease table's plaintext columns: true while sealed too. */
+  leases: () => LeaseGauges;
+  /** Ledger events appended since start, by kind (a running total). */
   ledgerEventsByKind: () => Record<string, number>;
   auditDevices: () => Record<string, AuditDeviceListing>;
   /** Entries no audit device recorded since start (the broker's counts). */
@@ -114,7 +115,7 @@ export class VaultMetrics {
   private readonly webhookDeliveries: Counter<'outcome'>;
   private readonly timedSecretsCache = new WeakMap<Record<string, SecretType>, Record<string, SecretType>>();
   /** The lease gauges of the scrape in progress: the several gauges that show them share one set of queries. */
-  private scrapeLeases: { atMs: number; gauges: LeaseGauges | undefined } | undefined;
+  private scrapeLeases: LeaseGauges | undefined;
 
   constructor(private readonly sources: MetricsSources) {
     this.startedAtMs = sources.nowMs();
@@ -128,8 +129,8 @@ export class VaultMetrics {
     this.handleRequest = this.summary('vault.core.handle_request', 'Time to handle a non-login request, in milliseconds.');
     this.handleLoginRequest = this.summary('vault.core.handle_login_request', 'Time to handle a login request, in milliseconds.');
 
-    this.gauge('vault.expire.num_leases', 'Leases not yet revoked (they will expire or be revoked).', [], (g) => g.set(leasesNow()?.notRevoked ?? 0));
-    this.gauge('vault.expire.num_irrevocable_leases', 'Leases whose revocation failed every attempt; retried, shown by sys/leases.', [], (g) => g.set(leasesNow()?.irrevocable ?? 0));
+    this.gauge('vault.expire.num_leases', 'Leases not yet revoked (they will expire or be revoked).', [], (g) => g.set(leasesNow().notRevoked));
+    this.gauge('vault.expire.num_irrevocable_leases', 'Leases whose revocation failed every attempt; retried, shown by sys/leases.', [], (g) => g.set(leasesNow().irrevocable));
     this.expireRevoke = this.summary('vault.expire.revoke', 'Time of one backend revocation call, in milliseconds.');
     this.leaseExpiration = this.counter('vault.expire.lease_expiration', 'Leases revoked because they expired.', []);
     this.leaseExpirationError = this.counter('vault.expire.lease_expiration.error', 'Failed attempts to revoke an expired lease.', []);
@@ -148,13 +149,13 @@ export class VaultMetrics {
     auditGauge('leasehold.audit.device.last_success_timestamp_seconds', 'Unix time of the audit device\'s last successful write; 0 when none.', (d) => timestampSeconds(d.health.last_success_time));
 
     this.gauge('leasehold.leases.live', 'Live leases (active, not past expiry) by mount.', ['mount'], (g) => {
-      for (const [mount, n] of Object.entries(leasesNow()?.liveByMount ?? {})) g.set({ mount }, n);
+      for (const [mount, n] of Object.entries(leasesNow().liveByMount)) g.set({ mount }, n);
     });
     this.gauge('leasehold.revocation.oldest_pending_age_seconds', 'Seconds since the oldest revocation still to do became due (an expired or revoked lease whose backend call has not succeeded); 0 when none.', [], (g) =>
-      g.set(leasesNow()?.oldestPendingRevocationAgeSeconds ?? 0),
+      g.set(leasesNow().oldestPendingRevocationAgeSeconds),
     );
-    this.gauge('leasehold.ledger.events', 'Events stored in the governance ledger, by kind.', ['kind'], (g) => {
-      for (const [kind, n] of Object.entries(src.ledgerEventsByKind())) g.set({ kind }, n);
+    this.counter('leasehold.ledger.events_total', 'Events appended to the governance ledger since start, by kind.', ['kind'], (c) => {
+      for (const [kind, n] of Object.entries(src.ledgerEventsByKind())) c.inc({ kind }, n);
     });
     this.sweepDuration = this.summary('leasehold.sweep.duration_seconds', 'Time of one lease sweep (expired and pending revocations), in seconds.');
     this.gauge('leasehold.approvals.pending', 'Requests waiting for an approval.', [], (g) => g.set(this.pendingApprovals()));
@@ -320,10 +321,9 @@ export class VaultMetrics {
     }
   }
 
-  private leasesForScrape(): LeaseGauges | undefined {
-    const atMs = this.sources.nowMs();
-    if (!this.scrapeLeases) this.scrapeLeases = { atMs, gauges: this.sources.unsealed() ? this.sources.leases() : undefined };
-    return this.scrapeLeases.gauges;
+  private leasesForScrape(): LeaseGauges {
+    this.scrapeLeases ??= this.sources.leases();
+    return this.scrapeLeases;
   }
 
   // --- registration -----------------------------------------------------------------------
