@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { LEASE_GAUGE_SQL } from '../../src/core/metrics/lease-gauges';
 import { prometheusName, ttlBucket } from '../../src/core/metrics/vault-metrics';
+import { WindowedSummary } from '../../src/core/metrics/windowed-summary';
 import { openDatabase } from '../../src/storage/database';
 import { ManualClock } from '../../src/util/clock';
 import { breakAuditFile } from '../helpers/audit';
@@ -328,6 +329,19 @@ describe('naming and the scrape queries', () => {
     expect(prometheusName('vault.route.list.auth-token-')).toBe('vault_route_list_auth_token_');
     expect(prometheusName('vault.route.read.héllo+x-')).toBe('vault_route_read_h_llo_x_');
     expect([0, 1, 60, 61, 3600, 86400, 30 * 86400, 31 * 86400].map(ttlBucket)).toEqual(['+Inf', '1m', '1m', '10m', '1h', '1d', '30d', '+Inf']);
+  });
+
+  it('a summary keeps exact totals and takes its quantiles from the recent window', async () => {
+    const summary = new WindowedSummary('t', 't');
+    expect(summary.quantiles().every(Number.isNaN)).toBe(true);
+    for (let i = 1; i <= 1000; i++) summary.observe(i);
+    expect(summary.quantiles()).toEqual([501, 901, 991]);
+    // Past the window, old observations leave the quantiles but stay in the totals.
+    for (let i = 0; i < 5000; i++) summary.observe(7);
+    expect(summary.quantiles()).toEqual([7, 7, 7]);
+    expect(summary.aggregate()).toMatchObject({ count: 6000, sum: 500500 + 35000, min: 1, max: 1000 });
+    const lines = (await summary.get()).values.map((v) => `${v.metricName ?? 't'}${v.labels.quantile === undefined ? '' : `{quantile="${v.labels.quantile}"}`} ${v.value}`);
+    expect(lines).toEqual(['t{quantile="0.5"} 7', 't{quantile="0.9"} 7', 't{quantile="0.99"} 7', 't_sum 535500', 't_count 6000']);
   });
 
   it('the scrape-time lease and ledger queries read by index, never by walking the tables', () => {
