@@ -33,6 +33,12 @@ export interface ServerOptions {
   tls?: ListenerTlsConfig;
   /** Vault's `tls_disable`: plain HTTP on purpose (no warning). */
   tlsDisable?: boolean;
+  /** Serve sys/metrics without a token (the listener's telemetry `unauthenticated_metrics_access`). */
+  unauthenticatedMetricsAccess?: boolean;
+  /** Serve the web console at /ui/ (the config file's `ui`; on unless false). */
+  ui?: boolean;
+  /** No metrics at all: nothing counted, sys/metrics refuses (telemetry `prometheus_retention_time = 0`). */
+  metricsDisabled?: boolean;
   /** Extra engine or auth method types for embedders (added to the built-in catalogue). */
   registry?: BackendRegistry;
   /** Revocation retries: failed attempts before a lease is irrevocable (default 6). */
@@ -148,6 +154,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       registry,
       expiration: revocationConfig(options),
       systemLeaseTtl,
+      telemetry: { disabled: options.metricsDisabled, unauthenticatedMetricsAccess: options.unauthenticatedMetricsAccess },
       storage: dataDir ? { dataDir, replaceDatabase } : {},
     });
   let vault = makeVault(db);
@@ -171,7 +178,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   }
 
-  const app = createApp({ vault: () => vault, logger, snapshotMaxBytes: options.snapshotMaxBytes });
+  const app = createApp({ vault: () => vault, logger, snapshotMaxBytes: options.snapshotMaxBytes, ...(options.ui === false ? { console: false as const } : {}) });
   const tls = options.tlsDisable ? undefined : options.tls;
   const server = tls ? createVaultHttpsServer(app, httpsServerOptions(tls), messageClassesFor(app)) : createVaultHttpServer(app, messageClassesFor(app));
   if (tls?.clientCaFile && !tls.requireAndVerifyClientCert) server.on('secureConnection', refuseUnverifiedClientCert);

@@ -26,6 +26,8 @@ export interface VaultServerConfig {
   tlsRequireAndVerifyClientCert?: boolean;
   tlsDisable?: boolean;
   unauthenticatedMetricsAccess?: boolean;
+  /** Top-level `telemetry { prometheus_retention_time = "0" }`: metrics off (no counting; sys/metrics refuses). */
+  metricsDisabled?: boolean;
   apiAddr?: string;
   ui?: boolean;
   defaultLeaseTtlSeconds?: number;
@@ -122,6 +124,27 @@ function applyListener(where: Where, body: HclEntry[], out: VaultServerConfig): 
   }
 }
 
+/**
+ * The top-level `telemetry` stanza. Leasehold serves its metrics only at sys/metrics (no statsd or
+ * other sinks); as in Vault, `prometheus_retention_time = 0` turns that off, and here it stops the
+ * counting too. Other retentions are accepted: the summaries keep their last 2048 observations.
+ */
+function applyTelemetry(where: Where, body: HclEntry[], out: VaultServerConfig): void {
+  for (const t of body) {
+    switch (t.key) {
+      case 'prometheus_retention_time':
+        out.metricsDisabled = duration(where, t) === 0;
+        break;
+      case 'disable_hostname':
+        // Leasehold never prefixes metric names with the host name: accepted either way.
+        boolOf(where, t);
+        break;
+      default:
+        fail(where, t.line, `unknown key "${t.key}" in telemetry (Leasehold knows prometheus_retention_time and disable_hostname)`);
+    }
+  }
+}
+
 /** Applies one parsed file onto `out` (later files override earlier ones). */
 function applyDocument(where: Where, entries: HclEntry[], out: VaultServerConfig): void {
   for (const e of entries) {
@@ -160,6 +183,9 @@ function applyDocument(where: Where, entries: HclEntry[], out: VaultServerConfig
         out.logLevel = v;
         break;
       }
+      case 'telemetry':
+        applyTelemetry(where, bodyOf(where, e), out);
+        break;
       case 'disable_mlock':
         boolOf(where, e);
         out.notes.push('disable_mlock is accepted and ignored: Leasehold does not lock memory (Node cannot mlock its heap)');

@@ -111,7 +111,8 @@ export interface BackendResponse {
   leaseDurationSeconds?: number;
   /** Copy `data`'s keys to the top level of the envelope, as Vault does for some sys/ reads. */
   topLevelData?: boolean;
-  raw?: { statusCode: number; body: unknown };
+  /** `contentType` with a string body: sent as is (sys/metrics' Prometheus text); otherwise JSON. */
+  raw?: { statusCode: number; body: unknown; contentType?: string };
 }
 
 /** A handler returns a response, or undefined for "nothing to say" (204). */

@@ -9,6 +9,7 @@ import { auditPaths } from './audit/paths';
 import { keyCeremonyPaths } from './key-ceremony-paths';
 import { snapshotPaths } from './snapshot-paths';
 import { leasePaths } from './lease-paths';
+import { metricsPaths } from './metrics/metrics-paths';
 import { governancePaths } from './governance/paths';
 import { ledgerPaths } from './governance/ledger-paths';
 import { leaseIndexPaths } from './governance/lease-index';
@@ -310,6 +311,7 @@ export function systemBackend(vault: Vault): Backend {
       },
       ...policyPaths({ policies: vault.policies, tokens: vault.tokens }),
       ...leasePaths(vault.expiration),
+      ...metricsPaths({ metrics: vault.metrics, ...vault.telemetry }),
       ...governancePaths({ offboarder: () => vault.offboarder, blastRadius: () => vault.blastRadius }),
       ...wrappingPaths(vault.wrapping),
       ...auditPaths(vault.audit),

@@ -35,6 +35,8 @@ import type { GovernanceEvents } from './governance/events';
 import { Offboarder } from './governance/offboard';
 import { BlastRadius } from './governance/blast-radius';
 import { LeaseIndex } from './governance/lease-index';
+import { VaultMetrics } from './metrics/vault-metrics';
+import { LeaseGaugeQueries } from './metrics/lease-gauges';
 
 /** A request as the HTTP layer hands it over: canonical path (no `/v1/`), parsed data. */
 export interface VaultRequest {
@@ -55,6 +57,8 @@ export interface VaultRequest {
 export interface VaultResponse {
   statusCode: number;
   body?: unknown;
+  /** Set for a body that is not JSON: a string sent as is with this type. */
+  contentType?: string;
 }
 
 /** Paths whose client token may be the wrapping token itself. */
@@ -83,6 +87,8 @@ export interface VaultDeps {
   storage?: { dataDir?: string; replaceDatabase?: (staged: StagedRestore) => Promise<void> };
   /** The system default and maximum lease TTLs (the config's default_lease_ttl and max_lease_ttl; 768h each by default). */
   systemLeaseTtl?: SystemLeaseTtl;
+  /** sys/metrics: off entirely (no counting), or served without a token (the config file's telemetry settings). */
+  telemetry?: { disabled?: boolean; unauthenticatedMetricsAccess?: boolean };
 }
 
 /** The routing decision for one request path. */
@@ -112,6 +118,12 @@ export class Vault {
   readonly governanceEvents: GovernanceEvents;
   readonly ledger: Ledger;
   private readonly ledgerEvents: LedgerEvents;
+  /** Telemetry for sys/metrics; see its module for the API other parts use. */
+  readonly metrics: VaultMetrics;
+  /** The metrics the pipeline counts into: undefined when telemetry is off, so the hot path does nothing. */
+  private readonly measured: VaultMetrics | undefined;
+  /** How sys/metrics is served. */
+  readonly telemetry: { enabled: boolean; unauthenticatedAccess: boolean };
   /** Kept in the seal config for the life of the storage, as Vault keeps it. */
   get clusterId(): string | undefined {
     return this.seal.clusterId();
@@ -133,6 +145,18 @@ export class Vault {
     this.store = new BarrierStorage(deps.db, this.barrier);
     this.ledger = new Ledger({ db: deps.db, barrier: this.barrier, clock: deps.clock, logger: deps.logger, retentionSeconds: deps.ledgerRetentionSeconds });
     this.ledgerEvents = new LedgerEvents(this.ledger, deps.db);
+    const gaugeQueries = new LeaseGaugeQueries(deps.db);
+    this.metrics = new VaultMetrics({
+      unsealed: () => !this.barrier.sealed,
+      leases: () => gaugeQueries.leases(deps.clock.nowMs()),
+      ledgerEventsByKind: () => gaugeQueries.ledgerEventsByKind(),
+      auditDevices: () => this.audit.list(),
+      auditFailures: () => this.audit.failedEntries,
+      mountType: (path) => this.mounts.get(path)?.entry.type,
+      nowMs: () => deps.clock.nowMs(),
+    });
+    this.telemetry = { enabled: !deps.telemetry?.disabled, unauthenticatedAccess: deps.telemetry?.unauthenticatedMetricsAccess ?? false };
+    this.measured = this.telemetry.enabled ? this.metrics : undefined;
     this.seal = new SealManager(deps.db, this.barrier, deps.clock);
     this.tokens = new TokenStore({ db: deps.db, barrier: this.barrier, clock: deps.clock });
     this.policies = new PolicyStore(() => this.store.view('core/policies/'));
@@ -147,15 +171,20 @@ export class Vault {
       logger: deps.logger,
       config: { ...DEFAULT_EXPIRATION_CONFIG, ...deps.expiration },
       tokenExists: (accessor) => this.tokens.exists(accessor),
-      events: this.ledgerEvents.lease,
+      events: (event) => {
+        this.ledgerEvents.lease(event);
+        this.measured?.leaseEvent(event);
+      },
       resolveMount: (uuid) => {
         const mount = this.mounts.getByUuid(uuid);
         if (!mount) return undefined;
         const ttl = effectiveLeaseTtl(mount.entry, this.systemLeaseTtl);
-        return { path: mount.entry.path, secrets: mount.backend.secrets ?? {}, storage: mount.storage, defaultLeaseTtlSeconds: ttl.defaultSeconds, maxLeaseTtlSeconds: ttl.maxSeconds };
+        const secrets = mount.backend.secrets ?? {};
+        return { path: mount.entry.path, secrets: this.measured?.timedSecretTypes(secrets) ?? secrets, storage: mount.storage, defaultLeaseTtlSeconds: ttl.defaultSeconds, maxLeaseTtlSeconds: ttl.maxSeconds };
       },
     });
     this.tokens.onCreate(this.ledgerEvents.tokenCreated);
+    this.tokens.onCreate((entry) => this.measured?.tokenCreated(entry.authPath, entry.ttlSeconds, entry.type));
     this.tokens.onRevoke(this.ledgerEvents.tokensRevoked);
     // Leases go with their token, in the same transaction that deletes it.
     this.tokens.onRevoke((accessors) => {
@@ -181,7 +210,7 @@ export class Vault {
     });
     this.scheduler = new Scheduler(deps.logger);
     this.scheduler.register({ name: 'wrapping-tidy', schedule: '0 */5 * * * *', run: () => this.wrapping.tidy(1000) });
-    this.scheduler.register({ name: 'lease-sweep', schedule: '* * * * * *', run: () => this.expiration.sweep() });
+    this.scheduler.register({ name: 'lease-sweep', schedule: '* * * * * *', run: () => this.measured?.timeSweep(() => this.expiration.sweep()) ?? this.expiration.sweep() });
     this.scheduler.register({ name: 'token-expiry', schedule: '*/5 * * * * *', run: () => this.revokeExpiredTokens() });
     this.scheduler.register({ name: 'lease-tidy', schedule: '0 17 * * * *', run: () => this.expiration.tidy() });
     this.scheduler.register({ name: 'ledger-tidy', schedule: '0 23 * * * *', run: () => this.ledger.tidy() });
@@ -322,7 +351,8 @@ export class Vault {
 
   private route(path: string): Route {
     if (path === 'sys' || path.startsWith('sys/')) {
-      if (this.barrier.sealed && !SEALED_PATHS.has(path)) throw new SealedError();
+      // Metrics open to all are served sealed too, as Vault's are: vault_core_unsealed 0 is what an alert watches for.
+      if (this.barrier.sealed && !SEALED_PATHS.has(path) && !(path === 'sys/metrics' && this.telemetry.unauthenticatedAccess)) throw new SealedError();
       return { compiled: this.systemPaths, mountPath: 'sys/', mount: this.barrier.sealed ? undefined : this.mounts.get('sys/') };
     }
     if (this.barrier.sealed) throw new SealedError();
@@ -455,6 +485,8 @@ export class Vault {
       auditScope = await (recovery ? this.audit.logRecoveryRequest(auditRequest) : this.audit.logRequest(auditRequest));
     };
 
+    // Timed from here (a path refused while sealed is not); a login is an unauthenticated path of an auth method, as Vault times them.
+    const startedMs = this.measured?.requestStarted() ?? 0;
     try {
       if (!unauthenticated) {
         try {
@@ -517,7 +549,9 @@ export class Vault {
 
       let result: VaultResponse;
       try {
+        const routeStartedMs = this.measured?.now() ?? 0;
         const response = await resolved.run();
+        this.measured?.routed(mountPath, operation, routeStartedMs);
         result = await this.respond(requestId, response, mount, { clientAddress: request.clientAddress, identity, requestPath: relativePath.replace(/\/$/, '') });
         if (operation === 'read' && identity && mount && result.statusCode === 200) {
           this.ledgerEvents.released({ mountType: mount.entry.type, mountPath: mount.entry.path, kvVersion: mount.entry.options.version, relativePath, identity, requestId, data: (result.body as Envelope | undefined)?.data });
@@ -537,6 +571,8 @@ export class Vault {
         await this.audit.logResponse(merged(auditRequest, { operation, error: error instanceof Error ? error.message : 'internal error' } satisfies Partial<AuditResponseInput>), auditScope);
       }
       throw error;
+    } finally {
+      this.measured?.requestFinished(startedMs, unauthenticated && mountPath.startsWith('auth/'));
     }
   }
 
@@ -639,7 +675,8 @@ export class Vault {
     context: { clientAddress: string; identity?: RequestIdentity; requestPath: string },
   ): Promise<VaultResponse> {
     if (!response) return { statusCode: 204 };
-    if (response.raw) return { statusCode: response.raw.statusCode, body: response.raw.body };
+    const raw = response.raw;
+    if (raw) return raw.contentType ? { statusCode: raw.statusCode, body: raw.body, contentType: raw.contentType } : { statusCode: raw.statusCode, body: raw.body };
     let auth = response.authBlock ?? null;
     if (response.auth && mount) auth = this.mintLoginToken(response.auth, mount, context.clientAddress);
     let lease = response.leaseInfo;
@@ -659,6 +696,7 @@ export class Vault {
           context: { clientAddress: context.clientAddress, ...(context.identity?.context ? { claims: context.identity.context } : {}) },
         },
       });
+      this.measured?.leaseCreated(mount.entry.type, mount.entry.path, lease.ttlSeconds);
     }
     if (!response.data && !auth && !lease && (!response.warnings || response.warnings.length === 0)) {
       return { statusCode: 204 };

@@ -58,8 +58,11 @@ function tokenFrom(req: Request): string | undefined {
   return undefined;
 }
 
-/** Writes the whole response: status and headers in one writeHead (no per-header setHeader calls), then the JSON body. */
-function send(res: Response, statusCode: number, body: unknown, head: boolean): void {
+/**
+ * Writes the whole response: status and headers in one writeHead (no per-header setHeader calls),
+ * then the body: JSON, or a string sent as is when the core gave its content type (sys/metrics).
+ */
+function send(res: Response, statusCode: number, body: unknown, head: boolean, contentType?: string): void {
   if (body === undefined || statusCode === 204) {
     res.writeHead(statusCode, { 'Cache-Control': 'no-store' }).end();
     return;
@@ -70,8 +73,9 @@ function send(res: Response, statusCode: number, body: unknown, head: boolean): 
     res.end(head ? undefined : body);
     return;
   }
-  const text = JSON.stringify(body);
-  res.writeHead(statusCode, { 'Cache-Control': 'no-store', 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  const typed = contentType !== undefined && typeof body === 'string';
+  const text = typed ? body : JSON.stringify(body);
+  res.writeHead(statusCode, { 'Cache-Control': 'no-store', 'Content-Type': typed ? contentType : 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(head ? undefined : text);
 }
 
@@ -132,7 +136,7 @@ export function createApp(options: AppOptions): express.Express {
         wrapTtl: typeof req.headers['x-vault-wrap-ttl'] === 'string' ? req.headers['x-vault-wrap-ttl'] : undefined,
         rawBody,
       });
-      send(res, result.statusCode, result.body, req.method === 'HEAD');
+      send(res, result.statusCode, result.body, req.method === 'HEAD', result.contentType);
     } catch (error) {
       const { statusCode, body } = errorToResponse(error, requestId, logger);
       send(res, statusCode, body, req.method === 'HEAD');

@@ -98,16 +98,18 @@ it('refuses a system default lease TTL above the system max', () => {
   expect(() => loadVaultServerConfig(write('ttl2.hcl', 'default_lease_ttl = "800h"\n'))).toThrow('cannot be greater than max_lease_ttl (2764800s)');
 });
 
-it('a server process applies default_lease_ttl and max_lease_ttl as the system TTLs, and notes ui and telemetry as ignored', async () => {
+it('a server process applies default_lease_ttl and max_lease_ttl as the system TTLs, turns the console off with ui = false, and serves metrics without a token when telemetry says so', async () => {
   const dataDir = path.join(dir, 'data');
   const file = write(
     'server.hcl',
-    `storage "sqlite" { path = ${JSON.stringify(dataDir)} }\nlistener "tcp" {\n  address = "127.0.0.1:1"\n  tls_disable = true\n  telemetry { unauthenticated_metrics_access = true }\n}\nui = true\ndefault_lease_ttl = "1h"\nmax_lease_ttl = "2h"\n`,
+    `storage "sqlite" { path = ${JSON.stringify(dataDir)} }\nlistener "tcp" {\n  address = "127.0.0.1:1"\n  tls_disable = true\n  telemetry { unauthenticated_metrics_access = true }\n}\nui = false\ndefault_lease_ttl = "1h"\nmax_lease_ttl = "2h"\n`,
   );
   const server = await startServerProcess([`-config=${file}`], await freePort());
   try {
-    expect(server.stderr()).toMatch(/Note: ui = true is accepted and ignored: Leasehold has no web UI/);
-    expect(server.stderr()).toMatch(/Note: listener "tcp" telemetry is accepted and ignored/);
+    const ui = await fetch(`${server.url}/ui/`);
+    expect(ui.status).not.toBe(200);
+    expect(ui.headers.get('content-security-policy')).toBeNull();
+    expect((await fetch(`${server.url}/v1/sys/metrics?format=prometheus`)).status).not.toBe(403);
     const init = await call(server.url, 'PUT', 'sys/init', { body: { secret_shares: 1, secret_threshold: 1 } });
     await call(server.url, 'PUT', 'sys/unseal', { body: { key: init.body?.keys_base64[0] } });
     const token = init.body?.root_token as string;

@@ -20,6 +20,8 @@ export interface VaultOptions {
   registry?: BackendRegistry;
   scheduler?: boolean;
   expiration?: Partial<ExpirationConfig>;
+  /** sys/metrics settings (the config file's telemetry). */
+  telemetry?: { disabled?: boolean; unauthenticatedMetricsAccess?: boolean };
 }
 
 /** A fresh, uninitialised vault with its Express app. */
@@ -33,6 +35,7 @@ export function newVault(options: VaultOptions = {}) {
     registry: { ...builtinRegistry(), ...options.registry },
     scheduler: options.scheduler ?? false,
     expiration: options.expiration,
+    telemetry: options.telemetry,
   });
   const app = createApp({ vault, logger });
   return { vault, app, db, logger };

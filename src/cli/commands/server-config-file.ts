@@ -47,9 +47,10 @@ export function applyVaultConfigFile(target: string, flags: ConfigurableFlags, o
       ...(config.tlsRequireAndVerifyClientCert ? { requireAndVerifyClientCert: true } : {}),
     };
   }
-  // Accepted so Vault configs load unchanged, but without effect here: said once at start.
-  if (config.ui !== undefined) notes.push(`ui = ${config.ui} is accepted and ignored: Leasehold has no web UI`);
-  if (config.unauthenticatedMetricsAccess !== undefined) notes.push('listener "tcp" telemetry is accepted and ignored: Leasehold serves no metrics endpoint yet');
+  // `ui = false` serves no console at /ui/ (Vault's default is false; Leasehold's console is on unless told).
+  if (config.ui !== undefined) out.ui = config.ui;
+  if (config.unauthenticatedMetricsAccess !== undefined) out.unauthenticatedMetricsAccess = config.unauthenticatedMetricsAccess;
+  if (config.metricsDisabled !== undefined) out.metricsDisabled = config.metricsDisabled;
   // Vault's system lease TTLs: the defaults of mounts and tokens without their own, and the ceiling of every tune.
   if (config.defaultLeaseTtlSeconds !== undefined) out.defaultLeaseTtlSeconds = config.defaultLeaseTtlSeconds;
   if (config.maxLeaseTtlSeconds !== undefined) out.maxLeaseTtlSeconds = config.maxLeaseTtlSeconds;

@@ -136,6 +136,8 @@ export class AuditBroker {
   /** The enabled paths as one shared, read-only snapshot (each request's audit scope), rebuilt when the table changes. */
   private scope: ReadonlySet<string> = new Set();
   private batch: PendingBatch | undefined;
+  /** Entries that no device recorded since start, so the request was refused (Vault's audit.log_request_failure, log_response_failure). */
+  readonly failedEntries = { request: 0, response: 0 };
 
   constructor(private readonly deps: AuditBrokerDeps) {}
 
@@ -262,7 +264,11 @@ export class AuditBroker {
     const scope = this.scope;
     if (scope.size === 0) return scope;
     const time = entryTime(this.deps.clock.nowMs());
-    await this.fanOut('request', (device) => device.formatter.requestLine(input, time));
+    try {
+      await this.fanOut('request', (device) => device.formatter.requestLine(input, time));
+    } catch (err) {
+      this.countFailure('request', err);
+    }
     return scope;
   }
 
@@ -285,7 +291,17 @@ export class AuditBroker {
   async logResponse(input: AuditResponseInput, scope?: ReadonlySet<string>): Promise<void> {
     if (this.devices.size === 0 || scope?.size === 0) return;
     const time = entryTime(this.deps.clock.nowMs());
-    await this.fanOut('response', (device) => device.formatter.responseLine(input, time), scope);
+    try {
+      await this.fanOut('response', (device) => device.formatter.responseLine(input, time), scope);
+    } catch (err) {
+      this.countFailure('response', err);
+    }
+  }
+
+  /** Counts an entry that no device recorded, and passes the failure on. */
+  private countFailure(kind: 'request' | 'response', err: unknown): never {
+    if (err instanceof AuditFailureError) this.failedEntries[kind] += 1;
+    throw err;
   }
 
   /**
