@@ -38,6 +38,8 @@ export interface ServerOptions {
   revokeBackoffBaseMs?: number;
   /** Revocation retries: the longest wait between attempts, irrevocable ones included (default 1 min). */
   revokeBackoffMaxMs?: number;
+  /** How long a credential's creation may take before its unfinished issuance is revoked (default 1 min). */
+  pendingLeaseGraceMs?: number;
 }
 
 /** A running server. `rootToken` and `unsealKey` are only set in dev mode. */
@@ -61,6 +63,7 @@ function revocationConfig(options: ServerOptions): Partial<ExpirationConfig> {
     config.maxBackoffMs = options.revokeBackoffMaxMs;
     config.irrevocableRetryMs = options.revokeBackoffMaxMs;
   }
+  if (options.pendingLeaseGraceMs !== undefined) config.pendingLeaseGraceMs = options.pendingLeaseGraceMs;
   return config;
 }
 

@@ -213,6 +213,8 @@ export class PostgresPlugin {
     const username = template.render(req.usernameConfig, Date.now());
     if (username === '') throw new Error('username_template produced an empty username');
     if (!identifierBytesOk(username)) throw new Error(`username_template produced a username longer than ${MAX_IDENTIFIER_BYTES} bytes`);
+    // The intent is recorded before the role exists (issue 15 item 14).
+    await req.beforeCreate?.(username);
     const values: PlaceholderValues = {
       name: { value: username, kind: 'identifier' },
       username: { value: username, kind: 'identifier' },
