@@ -16,6 +16,7 @@ import type {
   UpdateUserResponse,
 } from '../types';
 import { parseUsernameTemplate, templatePrefix, type UsernameTemplate } from '../username-template';
+import { retryTransient } from './retry';
 import { scramSha256Verifier } from './scram';
 import { MAX_IDENTIFIER_BYTES, type PlaceholderValues, expandStatements, quoteIdentifier, renderStatement } from './sql';
 
@@ -191,14 +192,17 @@ export class PostgresPlugin {
     const rendered = statements.map((s) => renderStatement(s, values));
     // One round trip: a multi-statement simple query runs as a single implicit transaction, so it
     // commits whole or not at all (values are already quoted in; nothing is sent as a parameter).
-    await this.withClient(async (client) => {
-      try {
-        await client.query(rendered.join(';\n'));
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
-    });
+    // Rolled back, it can run again: a transaction that lost a catalog race with another is retried.
+    await this.withClient((client) =>
+      retryTransient(async () => {
+        try {
+          await client.query(rendered.join(';\n'));
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      }),
+    );
   }
 
   private passwordValue(password: string): string {
@@ -280,7 +284,7 @@ export class PostgresPlugin {
       // Already gone: nothing to revoke (revocation is retried, so this must succeed).
       if (oid === undefined) return false;
       // No new sessions from here on, then end the ones that are open (Vault leaves them running).
-      await client.query(`ALTER ROLE ${role} NOLOGIN`);
+      await retryTransient(() => client.query(`ALTER ROLE ${role} NOLOGIN`));
       await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usesysid = $1 AND pid <> pg_backend_pid()', [oid]);
       if (statements.length === 0) await this.revokeEverything(client, req.username);
       return true;
@@ -301,9 +305,10 @@ export class PostgresPlugin {
   private async revokeEverything(client: PoolClient, username: string): Promise<void> {
     const role = quoteIdentifier(username);
     const problems: string[] = [];
+    // Each statement is retried when it loses a race with a concurrent revocation (same ACLs, same catalog rows).
     const attempt = async (sql: string) => {
       try {
-        await client.query(sql);
+        await retryTransient(() => client.query(sql));
       } catch (error) {
         problems.push(errorMessage(error));
       }
@@ -321,7 +326,7 @@ export class PostgresPlugin {
     await attempt(`REASSIGN OWNED BY ${role} TO CURRENT_USER`);
     await attempt(`DROP OWNED BY ${role}`);
     try {
-      await client.query(`DROP ROLE IF EXISTS ${role}`);
+      await retryTransient(() => client.query(`DROP ROLE IF EXISTS ${role}`));
     } catch (error) {
       const earlier = problems.length > 0 ? `; earlier revocation errors: ${problems.slice(0, 3).join('; ')}` : '';
       throw new Error(`could not drop the role: ${errorMessage(error)}${earlier}`);
