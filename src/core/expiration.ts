@@ -243,6 +243,8 @@ export const LEASE_SQL = {
   insertInterrupted: `INSERT INTO leases (lease_id, mount_uuid, mount_path, request_path, secret_type, issued_at, expire_at, max_expire_at,
     renewable, state, next_attempt_at, revocation_reason, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 'revoking', ?, '${INTERRUPTED_ISSUANCE_REASON}', ?)`,
   deletePending: 'DELETE FROM pending_leases WHERE lease_id = ?',
+  requeueInterrupted: `UPDATE leases SET state = 'revoking', next_attempt_at = ?, revoked_at = NULL WHERE lease_id = ? AND state = 'revoked'
+    AND revocation_reason = '${INTERRUPTED_ISSUANCE_REASON}'`,
   // At start-up no issuance is running (one process per data directory): every pending lease is due.
   pendingAllDue: 'UPDATE pending_leases SET due_at = ? WHERE due_at > ?',
   pendingOfMount: 'SELECT lease_id, payload FROM pending_leases INDEXED BY pending_leases_by_mount WHERE mount_uuid = ?',
@@ -286,6 +288,7 @@ export class ExpirationManager {
     duePendingIssuance: Statement<[number, number], PendingLeaseRow>;
     insertInterrupted: Statement<[string, string, string, string, string, number, number, number, number, Buffer]>;
     deletePending: Statement<[string]>;
+    requeueInterrupted: Statement<[number, string]>;
     pendingAllDue: Statement<[number, number]>;
     pendingOfMount: Statement<[string], Pick<LeaseRow, 'lease_id' | 'payload'>>;
   };
@@ -315,6 +318,7 @@ export class ExpirationManager {
       duePendingIssuance: db.prepare(LEASE_SQL.duePendingIssuance),
       insertInterrupted: db.prepare(LEASE_SQL.insertInterrupted),
       deletePending: db.prepare(LEASE_SQL.deletePending),
+      requeueInterrupted: db.prepare(LEASE_SQL.requeueInterrupted),
       pendingAllDue: db.prepare(LEASE_SQL.pendingAllDue),
       pendingOfMount: db.prepare(LEASE_SQL.pendingOfMount),
     };
@@ -355,6 +359,23 @@ export class ExpirationManager {
   abandon(leaseId: string): void {
     const nowMs = this.now();
     this.stmts.abandonPending.run(nowMs, leaseId, nowMs);
+  }
+
+  /**
+   * A credential was created but its lease could not be stored. Still pending (the store failed): due
+   * now. Already taken for interrupted by the sweep, which may have revoked it before the creation
+   * committed: its revocation is queued again, since the credential exists now.
+   */
+  private queueUnstoredCredential(leaseId: string): void {
+    const nowMs = this.now();
+    try {
+      this.deps.db.transaction(() => {
+        this.stmts.abandonPending.run(nowMs, leaseId, nowMs);
+        if (this.stmts.requeueInterrupted.run(nowMs, leaseId).changes > 0) this.stmts.event.run(leaseId, nowMs, 'revoke-requested', 'issuance-completed-late');
+      })();
+    } catch (error) {
+      this.deps.logger.error({ leaseId, err: sanitiseError(error) }, 'queueing the revocation of an unstored credential failed; the drift check will find it');
+    }
   }
 
   /**
@@ -426,6 +447,12 @@ export class ExpirationManager {
         this.deps.events?.({ kind: 'issued', leaseId, detail: `ttl=${ttl}s` });
       })();
     } catch (error) {
+      if (pendingLeaseId !== undefined) {
+        // The reservation keeps the credential accounted for: revoked by the sweep, with retries.
+        this.deps.logger.error({ leaseId, err: sanitiseError(error) }, 'storing a lease failed: its credential is queued for revocation');
+        this.queueUnstoredCredential(pendingLeaseId);
+        throw new InternalError('failed to store the lease; the credential is being revoked');
+      }
       this.deps.logger.error({ leaseId, err: sanitiseError(error) }, 'storing a lease failed: revoking the new credential');
       const type = mount.secrets[input.secret.type];
       try {

@@ -166,8 +166,10 @@ export class PostgresPlugin {
       query_timeout: QUERY_TIMEOUT_MS,
       allowExitOnIdle: true,
       application_name: 'leasehold',
-      // Our literal quoting relies on standard strings; never trust the server default.
-      options: '-c standard_conforming_strings=on',
+      // Our literal quoting relies on standard strings; never trust the server default. The server gives up
+      // on a statement when we do: a creation we stopped waiting for cannot commit later, after the
+      // pending lease's grace (twice this) has revoked it.
+      options: `-c standard_conforming_strings=on -c statement_timeout=${QUERY_TIMEOUT_MS}`,
     });
     // An idle connection the server dropped (restart, terminate) must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
