@@ -98,10 +98,16 @@ async function issueCredentials(engine: DatabaseEngine, req: BackendRequest): Pr
   // exists: if the vault dies before the lease is stored, the sweep revokes the user after restart.
   const leases = engine.ctx.leases;
   let pendingLeaseId: string | undefined;
+  let reserveError: unknown;
   const reserve = leases?.reserve;
   const beforeCreate = reserve
     ? (name: string) => {
-        pendingLeaseId = reserve({ requestPath: req.path.replace(/\/$/, ''), secretType: CREDS_SECRET_TYPE, internalData: { ...leaseData(name) } });
+        try {
+          pendingLeaseId = reserve({ requestPath: req.path.replace(/\/$/, ''), secretType: CREDS_SECRET_TYPE, internalData: { ...leaseData(name) } });
+        } catch (error) {
+          reserveError = error;
+          throw error;
+        }
       }
     : undefined;
   let username: string;
@@ -116,6 +122,8 @@ async function issueCredentials(engine: DatabaseEngine, req: BackendRequest): Pr
       beforeCreate,
     }));
   } catch (error) {
+    // Nothing was created: the vault's own error (a full storage, say) as it is, not as a plugin failure.
+    if (reserveError !== undefined) throw reserveError;
     // The user may exist anyway (a timeout after the commit): have the reserved lease revoke it now.
     if (pendingLeaseId !== undefined) leases?.abandon?.(pendingLeaseId);
     throw pluginFailure('failed to create the database credential', error);

@@ -117,6 +117,19 @@ describe('database engine: pending leases', () => {
     expect({ status: res.status, errors: res.body.errors }).toEqual({ status: 200, errors: undefined });
   });
 
+  it('no role is created when the pending lease cannot be recorded', async () => {
+    s = await databaseVault();
+    await s.role('unrecorded');
+    s.db.exec("CREATE TRIGGER refuse_pending BEFORE INSERT ON pending_leases BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    const res = await request(s.app).get('/v1/database/creds/unrecorded').set(s.root);
+    expect(res.status).toBe(500);
+    expect(res.body).not.toHaveProperty('lease_id');
+    const roles = await s.scratch.sql(async (c) => (await c.query("SELECT rolname FROM pg_roles WHERE rolname LIKE 'v-root-unrecord-%'")).rows);
+    expect(roles).toEqual([]);
+    s.db.exec('DROP TRIGGER refuse_pending');
+    expect((await request(s.app).get('/v1/database/creds/unrecorded').set(s.root)).status).toBe(200);
+  });
+
   it('a failed creation abandons its pending lease: the next sweep revokes it at once, without waiting for the grace', async () => {
     s = await databaseVault();
     await s.role('broken', { creation_statements: [CREATE_ROLE_SQL, 'SELECT 1/0'] });
