@@ -53,6 +53,8 @@ export interface ServerOptions {
   maxLeaseTtlSeconds?: number;
   /** Largest snapshot file `sys/storage/snapshot-restore` accepts (default 1 GiB). */
   snapshotMaxBytes?: number;
+  /** How long a credential's creation may take before its unfinished issuance is revoked (default 1 min). */
+  pendingLeaseGraceMs?: number;
 }
 
 /** A running server. `rootToken` and `unsealKey` are only set in dev mode. */
@@ -77,6 +79,7 @@ function revocationConfig(options: ServerOptions): Partial<ExpirationConfig> {
     config.maxBackoffMs = options.revokeBackoffMaxMs;
     config.irrevocableRetryMs = options.revokeBackoffMaxMs;
   }
+  if (options.pendingLeaseGraceMs !== undefined) config.pendingLeaseGraceMs = options.pendingLeaseGraceMs;
   return config;
 }
 

@@ -30,6 +30,11 @@ export interface ExpirationConfig {
   tombstoneRetentionSeconds: number;
   /** Upper bound on one backend revoke call. */
   revokeTimeoutMs: number;
+  /**
+   * How long a pending lease (a credential being created) may stay pending before the sweep takes its
+   * issuance for interrupted and revokes the credential. Longer than any creation statement may run.
+   */
+  pendingLeaseGraceMs: number;
 }
 
 export const DEFAULT_EXPIRATION_CONFIG: ExpirationConfig = {
@@ -45,6 +50,8 @@ export const DEFAULT_EXPIRATION_CONFIG: ExpirationConfig = {
   sweepSliceMs: 10,
   tombstoneRetentionSeconds: 7 * 86400,
   revokeTimeoutMs: 30_000,
+  // Twice the database plugin's statement timeout (30 s): a creation still running is never revoked.
+  pendingLeaseGraceMs: 60_000,
 };
 
 /** What the manager needs to reach a mount's revoke/renew callbacks. */
@@ -80,6 +87,20 @@ export interface LeaseLifecycleEvent {
   reason?: string | null;
   detail?: string;
 }
+
+/** A pending lease as the sweep reads it: enough to turn it into a revoking lease. */
+interface PendingLeaseRow {
+  lease_id: string;
+  mount_uuid: string;
+  mount_path: string;
+  request_path: string;
+  secret_type: string;
+  created_at: number;
+  payload: Buffer;
+}
+
+/** The revocation reason of a lease whose issuance never finished (a crash, or creation past the grace). */
+export const INTERRUPTED_ISSUANCE_REASON = 'issuance-interrupted';
 
 /** The lease states of the design. */
 export type LeaseState = 'active' | 'revoking' | 'revoked' | 'irrevocable';
@@ -209,6 +230,24 @@ export const LEASE_SQL = {
     WHERE state IN ('revoking', 'irrevocable') AND next_attempt_at > ? AND mount_uuid = ?`,
   tidy: "DELETE FROM leases WHERE state = 'revoked' AND revoked_at < ?",
   tidyEvents: 'DELETE FROM lease_events WHERE at < ? AND lease_id NOT IN (SELECT lease_id FROM leases)',
+  // Pending leases (migration 011): the intent to issue, stored before the engine creates anything.
+  reserve: `INSERT INTO pending_leases (lease_id, mount_uuid, mount_path, request_path, secret_type, created_at, due_at, payload)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  // Only a lease this mount reserved can be activated, and only once.
+  claimPending: 'DELETE FROM pending_leases WHERE lease_id = ? AND mount_uuid = ?',
+  abandonPending: 'UPDATE pending_leases SET due_at = ? WHERE lease_id = ? AND due_at > ?',
+  duePendingIssuance: `SELECT lease_id, mount_uuid, mount_path, request_path, secret_type, created_at, payload FROM pending_leases INDEXED BY pending_leases_by_due
+    WHERE due_at <= ? ORDER BY due_at LIMIT ?`,
+  // An interrupted issuance becomes a revoking lease: the ordinary retries, backoff and ledger apply.
+  // It names only the columns it sets, so columns added to `leases` later keep their defaults.
+  insertInterrupted: `INSERT INTO leases (lease_id, mount_uuid, mount_path, request_path, secret_type, issued_at, expire_at, max_expire_at,
+    renewable, state, next_attempt_at, revocation_reason, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 'revoking', ?, '${INTERRUPTED_ISSUANCE_REASON}', ?)`,
+  deletePending: 'DELETE FROM pending_leases WHERE lease_id = ?',
+  requeueInterrupted: `UPDATE leases SET state = 'revoking', next_attempt_at = ?, revoked_at = NULL WHERE lease_id = ? AND state = 'revoked'
+    AND revocation_reason = '${INTERRUPTED_ISSUANCE_REASON}'`,
+  // At start-up no issuance is running (one process per data directory): every pending lease is due.
+  pendingAllDue: 'UPDATE pending_leases SET due_at = ? WHERE due_at > ?',
+  pendingOfMount: 'SELECT lease_id, payload FROM pending_leases INDEXED BY pending_leases_by_mount WHERE mount_uuid = ?',
 } as const;
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
@@ -243,6 +282,15 @@ export class ExpirationManager {
     pullForward: Statement<[number, number, string]>;
     tidy: Statement<[number]>;
     tidyEvents: Statement<[number]>;
+    reserve: Statement<[string, string, string, string, string, number, number, Uint8Array]>;
+    claimPending: Statement<[string, string]>;
+    abandonPending: Statement<[number, string, number]>;
+    duePendingIssuance: Statement<[number, number], PendingLeaseRow>;
+    insertInterrupted: Statement<[string, string, string, string, string, number, number, number, number, Buffer]>;
+    deletePending: Statement<[string]>;
+    requeueInterrupted: Statement<[number, string]>;
+    pendingAllDue: Statement<[number, number]>;
+    pendingOfMount: Statement<[string], Pick<LeaseRow, 'lease_id' | 'payload'>>;
   };
 
   constructor(private readonly deps: ExpirationDeps) {
@@ -264,7 +312,88 @@ export class ExpirationManager {
       pullForward: db.prepare(LEASE_SQL.pullForward),
       tidy: db.prepare(LEASE_SQL.tidy),
       tidyEvents: db.prepare(LEASE_SQL.tidyEvents),
+      reserve: db.prepare(LEASE_SQL.reserve),
+      claimPending: db.prepare(LEASE_SQL.claimPending),
+      abandonPending: db.prepare(LEASE_SQL.abandonPending),
+      duePendingIssuance: db.prepare(LEASE_SQL.duePendingIssuance),
+      insertInterrupted: db.prepare(LEASE_SQL.insertInterrupted),
+      deletePending: db.prepare(LEASE_SQL.deletePending),
+      requeueInterrupted: db.prepare(LEASE_SQL.requeueInterrupted),
+      pendingAllDue: db.prepare(LEASE_SQL.pendingAllDue),
+      pendingOfMount: db.prepare(LEASE_SQL.pendingOfMount),
     };
+    // Start-up: a pending lease left in the table belongs to a process that is gone (the data
+    // directory is locked to one process), so its issuance will never finish. The first sweep
+    // after unseal revokes it instead of waiting out the grace.
+    const nowMs = this.now();
+    this.stmts.pendingAllDue.run(nowMs, nowMs);
+  }
+
+  /**
+   * Records, durably and before the engine creates anything, that a credential is about to be issued:
+   * a pending lease holding what revocation needs (`internalData`, encrypted like every lease
+   * payload). The engine then creates the credential and returns the id in its secret descriptor
+   * (`pendingLeaseId`); `register` activates it. If the issuance never finishes, the sweep revokes
+   * the credential once the grace has passed (or at once after a restart).
+   */
+  reserve(input: { mountUuid: string; requestPath: string; secretType: string; internalData: Record<string, unknown> }): string {
+    const mount = this.deps.resolveMount(input.mountUuid);
+    if (!mount) throw new InternalError('mount not found for lease');
+    const nowMs = this.now();
+    const leaseId = `${mount.path}${input.requestPath}/${randomBase62(24)}`;
+    const payload: LeasePayload = { internalData: input.internalData };
+    this.stmts.reserve.run(
+      leaseId,
+      input.mountUuid,
+      mount.path,
+      input.requestPath,
+      input.secretType,
+      nowMs,
+      nowMs + this.deps.config.pendingLeaseGraceMs,
+      this.deps.barrier.encryptJSON(`leases/${leaseId}`, payload),
+    );
+    return leaseId;
+  }
+
+  /** The engine gave up on a reserved issuance (creation failed): revoke on the next sweep, not after the grace. */
+  abandon(leaseId: string): void {
+    const nowMs = this.now();
+    this.stmts.abandonPending.run(nowMs, leaseId, nowMs);
+  }
+
+  /**
+   * A credential was created but its lease could not be stored. Still pending (the store failed): due
+   * now. Already taken for interrupted by the sweep, which may have revoked it before the creation
+   * committed: its revocation is queued again, since the credential exists now.
+   */
+  private queueUnstoredCredential(leaseId: string): void {
+    const nowMs = this.now();
+    try {
+      this.deps.db.transaction(() => {
+        this.stmts.abandonPending.run(nowMs, leaseId, nowMs);
+        if (this.stmts.requeueInterrupted.run(nowMs, leaseId).changes > 0) this.stmts.event.run(leaseId, nowMs, 'revoke-requested', 'issuance-completed-late');
+      })();
+    } catch (error) {
+      this.deps.logger.error({ leaseId, err: sanitiseError(error) }, 'queueing the revocation of an unstored credential failed; the drift check will find it');
+    }
+  }
+
+  /**
+   * Turns pending leases past their due time into revoking leases (reason `issuance-interrupted`), in
+   * one transaction per batch; the same sweep then revokes them through their engine.
+   */
+  private expireInterruptedIssuances(nowMs: number): number {
+    const rows = this.stmts.duePendingIssuance.all(nowMs, this.deps.config.sweepBatchSize);
+    if (rows.length === 0) return 0;
+    this.deps.db.transaction(() => {
+      for (const r of rows) {
+        this.stmts.insertInterrupted.run(r.lease_id, r.mount_uuid, r.mount_path, r.request_path, r.secret_type, r.created_at, r.created_at, r.created_at, nowMs, r.payload);
+        this.stmts.deletePending.run(r.lease_id);
+        this.stmts.event.run(r.lease_id, nowMs, 'revoke-requested', INTERRUPTED_ISSUANCE_REASON);
+      }
+    })();
+    this.deps.logger.warn({ leases: rows.map((r) => r.lease_id) }, 'issuance of these leases never finished: revoking their credentials');
+    return rows.length;
   }
 
   private now(): number {
@@ -281,10 +410,16 @@ export class ExpirationManager {
     const nowMs = this.now();
     const maxTtl = Math.min(input.secret.maxTtlSeconds || mount.maxLeaseTtlSeconds, mount.maxLeaseTtlSeconds);
     const ttl = Math.min(input.secret.ttlSeconds || mount.defaultLeaseTtlSeconds, maxTtl);
-    const leaseId = `${mount.path}${input.requestPath}/${randomBase62(24)}`;
+    const pendingLeaseId = input.secret.pendingLeaseId;
+    const leaseId = pendingLeaseId ?? `${mount.path}${input.requestPath}/${randomBase62(24)}`;
     const payload: LeasePayload = { internalData: input.secret.internalData, justification: input.requester.justification, context: input.requester.context };
     try {
       this.deps.db.transaction(() => {
+        // A reserved lease is activated: its pending row goes in the transaction that stores the lease.
+        // Gone means the sweep already took the issuance for interrupted and is revoking the credential.
+        if (pendingLeaseId !== undefined && this.stmts.claimPending.run(pendingLeaseId, input.mountUuid).changes !== 1) {
+          throw new Error('the pending lease is gone: issuance took longer than the grace and its credential is being revoked');
+        }
         // Checked in the same transaction as the insert: a token revoked while this request ran
         // leaves no lease behind (token revocation and this insert are serialised).
         const orphaned = input.requester.tokenAccessor !== undefined && !this.deps.tokenExists(input.requester.tokenAccessor);
@@ -312,6 +447,12 @@ export class ExpirationManager {
         this.deps.events?.({ kind: 'issued', leaseId, detail: `ttl=${ttl}s` });
       })();
     } catch (error) {
+      if (pendingLeaseId !== undefined) {
+        // The reservation keeps the credential accounted for: revoked by the sweep, with retries.
+        this.deps.logger.error({ leaseId, err: sanitiseError(error) }, 'storing a lease failed: its credential is queued for revocation');
+        this.queueUnstoredCredential(pendingLeaseId);
+        throw new InternalError('failed to store the lease; the credential is being revoked');
+      }
       this.deps.logger.error({ leaseId, err: sanitiseError(error) }, 'storing a lease failed: revoking the new credential');
       const type = mount.secrets[input.secret.type];
       try {
@@ -531,6 +672,8 @@ export class ExpirationManager {
     let sliceStartedAt = startedAt;
     for (;;) {
       const nowMs = this.now();
+      // Interrupted issuances become revoking leases first, so this very batch revokes them.
+      this.expireInterruptedIssuances(nowMs);
       const due = [...this.stmts.dueActive.all(nowMs, sweepBatchSize), ...this.stmts.duePending.all(nowMs, sweepBatchSize)].filter((r) => !this.inFlight.has(r.lease_id));
       if (due.length === 0) break;
       // An expired lease needs no `revoking` mark before the backend call: if we crash mid-call it is
@@ -585,7 +728,9 @@ export class ExpirationManager {
     const row = this.row(leaseId);
     if (!row) return [];
     const stored = this.deps.db.prepare('SELECT at, event, detail FROM lease_events WHERE lease_id = ? ORDER BY id').all(leaseId) as { at: number; event: string; detail: string | null }[];
-    const events = [{ at: row.issued_at, event: 'issued', detail: null as string | null }, ...stored];
+    // A lease whose issuance never finished was never issued: its first event is the attempt.
+    const first = row.revocation_reason === INTERRUPTED_ISSUANCE_REASON ? 'issuance-started' : 'issued';
+    const events = [{ at: row.issued_at, event: first, detail: null as string | null }, ...stored];
     if (row.state === 'revoked' && row.revoked_at !== null) {
       const reason = row.revocation_reason ?? 'revoked';
       events.push({ at: row.revoked_at, event: reason === 'expired' || reason === 'forced' ? reason : 'revoked', detail: reason });
@@ -593,10 +738,15 @@ export class ExpirationManager {
     return events.map((e) => ({ at: rfc3339(e.at), event: e.event, detail: e.detail }));
   }
 
-  /** Revocation data of every lease of a mount that is not yet revoked (drift checks). */
+  /** Revocation data of every lease of a mount that is not yet revoked, pending ones included (drift checks). */
   activeLeaseData(mountUuid: string): Record<string, unknown>[] {
     const rows = this.deps.db.prepare("SELECT lease_id, payload FROM leases WHERE mount_uuid = ? AND state != 'revoked'").all(mountUuid) as LeaseRow[];
-    return rows.map((r) => this.payload(r).internalData);
+    return [...rows, ...this.stmts.pendingOfMount.all(mountUuid)].map((r) => this.payload(r).internalData);
+  }
+
+  /** How many issuances are in progress (pending leases), for tests and operators. */
+  pendingCount(): number {
+    return (this.deps.db.prepare('SELECT count(*) AS n FROM pending_leases').get() as { n: number }).n;
   }
 
   /** The state of a lease (tests and the ledger API). */

@@ -68,6 +68,8 @@ export interface SecretDescriptor {
   ttlSeconds: number;
   maxTtlSeconds: number;
   renewable: boolean;
+  /** The lease reserved (LeaseQuery.reserve) before the secret was created: it is activated instead of a new one minted. */
+  pendingLeaseId?: string;
 }
 
 /** What an auth method returns on login: the expiration manager / token store mints the token. */
@@ -179,8 +181,17 @@ export interface Backend {
 
 /** The read-only view of the lease table an engine may use (drift checks: which credentials are still leased). */
 export interface LeaseQuery {
-  /** Internal data of every active (not yet revoked) lease this mount issued. */
+  /** Internal data of every active (not yet revoked) lease this mount issued, pending ones included. */
   activeLeaseData(): Record<string, unknown>[];
+  /**
+   * Records the intent to issue a secret before creating it outside the vault (a database user): a
+   * pending lease with the data its revocation needs. Return its id as the secret's `pendingLeaseId`.
+   * If the request never gets that far (a crash, a failure), the secret type's revoke is called after
+   * a grace, so revoke must succeed for a secret that was never created.
+   */
+  reserve?(input: { requestPath: string; secretType: string; internalData: Record<string, unknown> }): string;
+  /** The creation failed: revoke the reserved lease's secret soon rather than after the grace. */
+  abandon?(leaseId: string): void;
 }
 
 /** What a backend factory gets: its config and storage, nothing else from the core. */

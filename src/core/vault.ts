@@ -14,7 +14,7 @@ import { addressInCidrs } from './cidr';
 import { resolveRequest } from './dispatch';
 import { type Envelope, envelope } from './envelope';
 import { DEFAULT_EXPIRATION_CONFIG, type ExpirationConfig, ExpirationManager } from './expiration';
-import { type Backend, type BackendResponse, type CompiledPath, compilePaths, matchPath, type Operation, type RequestIdentity } from './framework';
+import { type Backend, type BackendResponse, type CompiledPath, compilePaths, type LeaseQuery, matchPath, type Operation, type RequestIdentity } from './framework';
 import { type BackendRegistry, type LiveMount, MountTable } from './mounts';
 import { PolicyStore } from './policy/policy-store';
 import { Scheduler } from '../scheduler/scheduler';
@@ -219,7 +219,12 @@ export class Vault {
     this.system = system;
     this.systemPaths = compilePaths(system.paths);
     const noTune = { defaultLeaseTtlSeconds: 0, maxLeaseTtlSeconds: 0, forceNoCache: false };
-    this.mounts = new MountTable({ store: this.store, registry: deps.registry, clock: deps.clock, logger: deps.logger, leaseQuery: (uuid) => ({ activeLeaseData: () => this.expiration.activeLeaseData(uuid) }) }, () => [
+    const leaseQuery = (uuid: string): LeaseQuery => ({
+      activeLeaseData: () => this.expiration.activeLeaseData(uuid),
+      reserve: (input) => this.expiration.reserve({ mountUuid: uuid, ...input }),
+      abandon: (leaseId) => this.expiration.abandon(leaseId),
+    });
+    this.mounts = new MountTable({ store: this.store, registry: deps.registry, clock: deps.clock, logger: deps.logger, leaseQuery }, () => [
       {
         entry: { table: 'secret', path: 'sys/', type: 'system', description: 'system endpoints used for control, policy and debugging', config: noTune, options: {}, local: false, sealWrap: true, builtin: true },
         backend: () => system,

@@ -17,7 +17,13 @@ function plan(sql: string): string[] {
 
 describe('lease statement plans', () => {
   it.each(Object.entries(LEASE_SQL))('%s never scans the lease table', (_name, sql) => {
-    for (const line of plan(sql)) expect(line).not.toMatch(/^SCAN leases\b/);
+    for (const line of plan(sql)) expect(line).not.toMatch(/^SCAN (pending_)?leases\b/);
+  });
+
+  it('pending leases are found by due time, id and mount', () => {
+    expect(plan(LEASE_SQL.duePendingIssuance)).toEqual(['SEARCH pending_leases USING INDEX pending_leases_by_due (due_at<?)']);
+    expect(plan(LEASE_SQL.claimPending)).toEqual(['SEARCH pending_leases USING INDEX sqlite_autoindex_pending_leases_1 (lease_id=?)']);
+    expect(plan(LEASE_SQL.pendingOfMount)).toEqual(['SEARCH pending_leases USING INDEX pending_leases_by_mount (mount_uuid=?)']);
   });
 
   it('the sweep reads due leases in index order, without sorting', () => {

@@ -32,6 +32,13 @@ export const serverConfigSchema = z
     revoke_backoff_base_ms: z.number().int().min(1).max(3_600_000).describe('first wait after a failed revocation, in ms (doubles per attempt)').optional(),
     revoke_backoff_max_ms: z.number().int().min(1).max(86_400_000).describe('longest wait between revocation attempts, in ms').optional(),
     snapshot_max_bytes: z.number().int().min(1).max(SNAPSHOT_MAX_BYTES_CEILING).describe('largest snapshot file sys/storage/snapshot-restore accepts, in bytes').optional(),
+    pending_lease_grace_ms: z
+      .number()
+      .int()
+      .min(1000)
+      .max(3_600_000)
+      .describe('how long a credential may take to be created before its unfinished issuance is revoked, in ms (default 60000)')
+      .optional(),
   })
   .strict();
 
@@ -80,6 +87,7 @@ export function resolveServerOptions(flags: ServerFlags, config: ServerConfig = 
   } else if (config.snapshot_max_bytes !== undefined) {
     options.snapshotMaxBytes = config.snapshot_max_bytes;
   }
+  if (config.pending_lease_grace_ms !== undefined) options.pendingLeaseGraceMs = config.pending_lease_grace_ms;
   return options;
 }
 

@@ -87,6 +87,29 @@ async function issueCredentials(engine: DatabaseEngine, req: BackendRequest): Pr
   const ttlSeconds = Math.min(role.default_ttl > 0 ? role.default_ttl : mountTtl.defaultSeconds, maxTtlSeconds);
   const nowMs = engine.ctx.clock.nowMs();
   const password = generatePassword(connection.password_length);
+  const leaseData = (username: string): CredsInternalData => ({
+    db_name: role.db_name,
+    username,
+    role: roleName,
+    revocation_statements: role.revocation_statements,
+    renew_statements: role.renew_statements,
+  });
+  // The pending lease, recorded (durably, encrypted) once the username is known and before the user
+  // exists: if the vault dies before the lease is stored, the sweep revokes the user after restart.
+  const leases = engine.ctx.leases;
+  let pendingLeaseId: string | undefined;
+  let reserveError: unknown;
+  const reserve = leases?.reserve;
+  const beforeCreate = reserve
+    ? (name: string) => {
+        try {
+          pendingLeaseId = reserve({ requestPath: req.path.replace(/\/$/, ''), secretType: CREDS_SECRET_TYPE, internalData: { ...leaseData(name) } });
+        } catch (error) {
+          reserveError = error;
+          throw error;
+        }
+      }
+    : undefined;
   let username: string;
   try {
     const plugin = await engine.connections.plugin(role.db_name);
@@ -96,22 +119,20 @@ async function issueCredentials(engine: DatabaseEngine, req: BackendRequest): Pr
       rollbackStatements: { commands: role.rollback_statements },
       password,
       expiration: new Date(nowMs + ttlSeconds * 1000),
+      beforeCreate,
     }));
   } catch (error) {
+    // Nothing was created: the vault's own error (a full storage, say) as it is, not as a plugin failure.
+    if (reserveError !== undefined) throw reserveError;
+    // The user may exist anyway (a timeout after the commit): have the reserved lease revoke it now.
+    if (pendingLeaseId !== undefined) leases?.abandon?.(pendingLeaseId);
     throw pluginFailure('failed to create the database credential', error);
   }
   // Until the core has stored the lease, the drift check must not take this user for an orphan.
   engine.recentlyIssued.set(userKey(role.db_name, username), nowMs);
-  const internalData: CredsInternalData = {
-    db_name: role.db_name,
-    username,
-    role: roleName,
-    revocation_statements: role.revocation_statements,
-    renew_statements: role.renew_statements,
-  };
   return {
     data: { username, password },
-    secret: { type: CREDS_SECRET_TYPE, internalData: { ...internalData }, ttlSeconds, maxTtlSeconds, renewable: true },
+    secret: { type: CREDS_SECRET_TYPE, internalData: { ...leaseData(username) }, ttlSeconds, maxTtlSeconds, renewable: true, pendingLeaseId },
   };
 }
 

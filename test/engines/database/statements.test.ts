@@ -120,8 +120,12 @@ describe('database engine: statements and knobs on PostgreSQL', () => {
       expect(username).toMatch(/^v-root-half-[A-Za-z0-9]{20}-\d{10}$/);
       expect(await s.scratch.roleExists(username)).toBe(false);
       expect((await tryLogin(s.scratch.login(username, generated[0] as string))).ok).toBe(false);
-      // Nothing was leased.
+      // Nothing was leased: the lease reserved before creation was abandoned, and the next sweep revokes it
+      // (deleting a user that does not exist succeeds).
+      expect((await request(s.app).get('/v1/sys/leases/count?type=all').set(s.root)).body.data.lease_count).toBe(0);
+      await s.vault.expiration.sweep();
       expect(s.vault.expiration.activeLeaseData(s.vault.mounts.get('database/')?.entry.uuid ?? '')).toHaveLength(0);
+      expect(s.vault.expiration.pendingCount()).toBe(0);
     });
 
     it('a failing rollback does not hide the creation error, and a later good role still works', async () => {

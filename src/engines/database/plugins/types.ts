@@ -27,6 +27,12 @@ export interface NewUserRequest {
   rollbackStatements?: Statements;
   password: string;
   expiration: Date;
+  /**
+   * Called with the generated username before anything is created; the user is created only after it
+   * resolves (and not at all if it throws). The engine records the pending lease here, so a crash
+   * after creation never leaves a user no lease accounts for.
+   */
+  beforeCreate?: (username: string) => void | Promise<void>;
 }
 
 /** The username the plugin generated (the engine never chooses it). */

@@ -16,6 +16,7 @@ import type {
   UpdateUserResponse,
 } from '../types';
 import { parseUsernameTemplate, templatePrefix, type UsernameTemplate } from '../username-template';
+import { retryTransient } from './retry';
 import { scramSha256Verifier } from './scram';
 import { MAX_IDENTIFIER_BYTES, type PlaceholderValues, expandStatements, quoteIdentifier, renderStatement } from './sql';
 
@@ -165,8 +166,10 @@ export class PostgresPlugin {
       query_timeout: QUERY_TIMEOUT_MS,
       allowExitOnIdle: true,
       application_name: 'leasehold',
-      // Our literal quoting relies on standard strings; never trust the server default.
-      options: '-c standard_conforming_strings=on',
+      // Our literal quoting relies on standard strings; never trust the server default. The server gives up
+      // on a statement when we do: a creation we stopped waiting for cannot commit later, after the
+      // pending lease's grace (twice this) has revoked it.
+      options: `-c standard_conforming_strings=on -c statement_timeout=${QUERY_TIMEOUT_MS}`,
     });
     // An idle connection the server dropped (restart, terminate) must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
@@ -191,14 +194,17 @@ export class PostgresPlugin {
     const rendered = statements.map((s) => renderStatement(s, values));
     // One round trip: a multi-statement simple query runs as a single implicit transaction, so it
     // commits whole or not at all (values are already quoted in; nothing is sent as a parameter).
-    await this.withClient(async (client) => {
-      try {
-        await client.query(rendered.join(';\n'));
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
-    });
+    // Rolled back, it can run again: a transaction that lost a catalog race with another is retried.
+    await this.withClient((client) =>
+      retryTransient(async () => {
+        try {
+          await client.query(rendered.join(';\n'));
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      }),
+    );
   }
 
   private passwordValue(password: string): string {
@@ -213,6 +219,8 @@ export class PostgresPlugin {
     const username = template.render(req.usernameConfig, Date.now());
     if (username === '') throw new Error('username_template produced an empty username');
     if (!identifierBytesOk(username)) throw new Error(`username_template produced a username longer than ${MAX_IDENTIFIER_BYTES} bytes`);
+    // The intent is recorded before the role exists (issue 15 item 14).
+    await req.beforeCreate?.(username);
     const values: PlaceholderValues = {
       name: { value: username, kind: 'identifier' },
       username: { value: username, kind: 'identifier' },
@@ -278,7 +286,7 @@ export class PostgresPlugin {
       // Already gone: nothing to revoke (revocation is retried, so this must succeed).
       if (oid === undefined) return false;
       // No new sessions from here on, then end the ones that are open (Vault leaves them running).
-      await client.query(`ALTER ROLE ${role} NOLOGIN`);
+      await retryTransient(() => client.query(`ALTER ROLE ${role} NOLOGIN`));
       await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usesysid = $1 AND pid <> pg_backend_pid()', [oid]);
       if (statements.length === 0) await this.revokeEverything(client, req.username);
       return true;
@@ -299,9 +307,10 @@ export class PostgresPlugin {
   private async revokeEverything(client: PoolClient, username: string): Promise<void> {
     const role = quoteIdentifier(username);
     const problems: string[] = [];
+    // Each statement is retried when it loses a race with a concurrent revocation (same ACLs, same catalog rows).
     const attempt = async (sql: string) => {
       try {
-        await client.query(sql);
+        await retryTransient(() => client.query(sql));
       } catch (error) {
         problems.push(errorMessage(error));
       }
@@ -319,7 +328,7 @@ export class PostgresPlugin {
     await attempt(`REASSIGN OWNED BY ${role} TO CURRENT_USER`);
     await attempt(`DROP OWNED BY ${role}`);
     try {
-      await client.query(`DROP ROLE IF EXISTS ${role}`);
+      await retryTransient(() => client.query(`DROP ROLE IF EXISTS ${role}`));
     } catch (error) {
       const earlier = problems.length > 0 ? `; earlier revocation errors: ${problems.slice(0, 3).join('; ')}` : '';
       throw new Error(`could not drop the role: ${errorMessage(error)}${earlier}`);
