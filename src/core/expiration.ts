@@ -76,6 +76,9 @@ export interface ExpirationDeps {
 export interface LeaseLifecycleEvent {
   kind: 'issued' | 'renewed' | 'revoked' | 'revoke_failed' | 'irrevocable';
   leaseId: string;
+  /** On `issued`: the requester's reason and the control-group approvers. */
+  justification?: string;
+  approvers?: LeaseApprover[];
   /** The revocation reason ('expired' when the sweep revoked it at its TTL). */
   reason?: string | null;
   detail?: string;
@@ -110,9 +113,16 @@ interface LeaseRow {
   payload: Buffer;
 }
 
+/** An entity that approved the request a lease was issued for (control groups). */
+export interface LeaseApprover {
+  entity_id: string;
+  entity_name: string;
+}
+
 interface LeasePayload {
   internalData: Record<string, unknown>;
   justification?: string;
+  approvers?: LeaseApprover[];
   /** The request context (client address, CI claims): kept encrypted, no index needs it. */
   context?: Record<string, unknown>;
 }
@@ -123,6 +133,8 @@ export interface LeaseRequester {
   identity?: string;
   owner?: string;
   justification?: string;
+  /** Who approved the request (control groups). */
+  approvers?: LeaseApprover[];
   /** The holder: the token's identity entity. */
   entityId?: string;
   /** Accessor of the auth mount that issued the token. */
@@ -146,6 +158,9 @@ export interface LeaseView {
   entity_id: string;
   owner: string;
   role: string;
+  /** Leasehold release controls: the requester's reason and the approvers ('' and [] when none). */
+  justification: string;
+  approvers: LeaseApprover[];
 }
 
 const MAX_ERROR_LENGTH = 500;
@@ -282,7 +297,7 @@ export class ExpirationManager {
     const maxTtl = Math.min(input.secret.maxTtlSeconds || mount.maxLeaseTtlSeconds, mount.maxLeaseTtlSeconds);
     const ttl = Math.min(input.secret.ttlSeconds || mount.defaultLeaseTtlSeconds, maxTtl);
     const leaseId = `${mount.path}${input.requestPath}/${randomBase62(24)}`;
-    const payload: LeasePayload = { internalData: input.secret.internalData, justification: input.requester.justification, context: input.requester.context };
+    const payload: LeasePayload = { internalData: input.secret.internalData, justification: input.requester.justification, approvers: input.requester.approvers, context: input.requester.context };
     try {
       this.deps.db.transaction(() => {
         // Checked in the same transaction as the insert: a token revoked while this request ran
@@ -309,7 +324,7 @@ export class ExpirationManager {
           mount_accessor: input.requester.mountAccessor ?? null,
           role_name: input.requester.roleName ?? null,
         });
-        this.deps.events?.({ kind: 'issued', leaseId, detail: `ttl=${ttl}s` });
+        this.deps.events?.({ kind: 'issued', leaseId, detail: `ttl=${ttl}s`, justification: input.requester.justification, approvers: input.requester.approvers });
       })();
     } catch (error) {
       this.deps.logger.error({ leaseId, err: sanitiseError(error) }, 'storing a lease failed: revoking the new credential');
@@ -343,7 +358,18 @@ export class ExpirationManager {
       entity_id: row.entity_id ?? '',
       owner: row.owner ?? '',
       role: row.role_name ?? '',
+      ...this.releaseFacts(row),
     };
+  }
+
+  /** The justification and approvers, from the encrypted payload (read only for lookups). */
+  private releaseFacts(row: LeaseRow): { justification: string; approvers: LeaseApprover[] } {
+    try {
+      const payload = this.deps.barrier.decryptJSON<LeasePayload>(`leases/${row.lease_id}`, row.payload);
+      return { justification: payload.justification ?? '', approvers: payload.approvers ?? [] };
+    } catch {
+      return { justification: '', approvers: [] };
+    }
   }
 
   /** sys/leases/lookup. Unknown or revoked leases are a 400 "invalid lease", as Vault. */

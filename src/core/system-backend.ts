@@ -11,6 +11,7 @@ import { leasePaths } from './lease-paths';
 import { governancePaths } from './governance/paths';
 import { ledgerPaths } from './governance/ledger-paths';
 import { wrappingPaths } from './wrapping/paths';
+import { controlGroupPaths } from './governance/control-group-paths';
 import { policyPaths } from './policy/policy-paths';
 import { normalisePolicyName } from './policy/policy-store';
 import { canonicalMountCapture } from './capture-names';
@@ -292,6 +293,7 @@ export function systemBackend(vault: Vault): Backend {
       ...leasePaths(vault.expiration),
       ...governancePaths({ offboarder: () => vault.offboarder, blastRadius: () => vault.blastRadius }),
       ...wrappingPaths(vault.wrapping),
+      ...controlGroupPaths(() => vault.controlGroups),
       ...auditPaths(vault.audit),
       ...ledgerPaths(vault.ledger),
       ...keyCeremonyPaths(vault),

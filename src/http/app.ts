@@ -101,6 +101,7 @@ export function createApp(options: AppOptions): express.Express {
         clientPort: req.socket.remotePort,
         requestId,
         wrapTtl: typeof req.headers['x-vault-wrap-ttl'] === 'string' ? req.headers['x-vault-wrap-ttl'] : undefined,
+        justification: typeof req.headers['x-leasehold-justification'] === 'string' ? req.headers['x-leasehold-justification'] : undefined,
       });
       send(res, result.statusCode, result.body, req.method === 'HEAD');
     } catch (error) {
