@@ -8,7 +8,7 @@ export const APPROVER_POLICY = `
 path "sys/control-group/authorize" { capabilities = ["update"] }
 path "sys/control-group/request" { capabilities = ["update"] }
 path "sys/control-group/deny" { capabilities = ["update"] }
-path "sys/control-group/pending" { capabilities = ["list"] }
+path "sys/control-group/pending*" { capabilities = ["list"] }
 `;
 
 /** Helpers over a vault's app with AppRole mounted at approle/ (mounted here on first use). */

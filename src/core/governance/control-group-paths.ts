@@ -2,7 +2,7 @@
 // The caller's identity is its token's entity, as the pipeline authenticated it; nothing a caller
 // sends (headers, body) can name an approver.
 import { z } from 'zod';
-import { BadRequestError, PermissionDeniedError } from '../../errors';
+import { BadRequestError, NotFoundError, PermissionDeniedError } from '../../errors';
 import { str } from '../fields';
 import type { BackendRequest, PathDefinition } from '../framework';
 import type { ControlGroupCaller, ControlGroups } from './control-groups';
@@ -57,7 +57,14 @@ export function controlGroupPaths(groups: () => ControlGroups): PathDefinition[]
     },
     {
       pattern: 'control-group/pending/?',
-      operations: { list: (req) => ({ data: groups().pending(callerOf(req)) }) },
+      operations: {
+        list: (req) => {
+          const pending = groups().pending(callerOf(req));
+          // As every Vault LIST: nothing to show is a 404.
+          if (pending.keys.length === 0) throw new NotFoundError();
+          return { data: pending };
+        },
+      },
       description: 'The pending control group requests the caller may approve.',
     },
   ];
