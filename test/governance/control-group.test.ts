@@ -181,6 +181,20 @@ describe('control groups', () => {
     expect(ledger).toHaveLength(1);
   });
 
+  it('runs as the requester with its validity at unwrap: a revoked requester token issues nothing', async () => {
+    s = await databaseVault();
+    const before = await rolesLike(s, 'cgprod');
+    const { requester, alice, bob, asked } = await governed(s);
+    const { token, accessor } = asked.body.wrap_info;
+    await post(s, 'sys/control-group/authorize', alice.headers, { accessor });
+    await post(s, 'sys/control-group/authorize', bob.headers, { accessor });
+    expect((await post(s, 'auth/token/revoke-accessor', s.root, { accessor: requester.accessor })).status).toBe(204);
+    const unwrap = await post(s, 'sys/wrapping/unwrap', { 'X-Vault-Token': token }, {});
+    expect(unwrap.status).toBe(400);
+    expect(unwrap.body.errors[0]).toContain('no longer valid');
+    expect(await rolesLike(s, 'cgprod')).toBe(before);
+  });
+
   it('LIST sys/control-group/pending shows what the caller may still approve', async () => {
     s = await databaseVault();
     const { requester, alice, bob, outsider, asked } = await governed(s);
