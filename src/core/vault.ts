@@ -496,7 +496,8 @@ export class Vault {
         if (path === 'sys/wrapping/unwrap' && !replay) released = this.controlGroupToRelease(request, token);
         // Rewrapping would move the request to a token the control group never saw: refused, token untouched.
         if (path === 'sys/wrapping/rewrap' && this.controlGroupAccessor(request, token)) throw new BadRequestError('a control group request cannot be rewrapped');
-        if (token.usesRemaining !== null && request.token && !released) {
+        // A released request spent the wrapping token already; a third party's own token still pays its use.
+        if (token.usesRemaining !== null && request.token && released?.accessor !== token.entry.accessor) {
           const use = this.tokens.consumeUse(request.token);
           if (!use.allowed) throw new PermissionDeniedError();
           exhausted = use.exhausted;

@@ -94,6 +94,11 @@ describe('justification on a governed path', () => {
     const bad = await h.login('ci-bad', ['justprod'], { justification: 'no ticket' });
     expect((await request(s.app).get('/v1/database/creds/justprod-login').set(bad.headers)).status).toBe(400);
     const ci = await h.login('ci', ['justprod'], { justification: 'CHG-42 nightly migration' });
+    expect((await request(s.app).get('/v1/auth/token/lookup-self').set(ci.headers)).body.data.justification).toBe('CHG-42 nightly migration');
+    // Stored with the token, encrypted: not in the tokens table in plaintext.
+    const tokenRow = s.db.prepare('SELECT * FROM tokens WHERE accessor = ?').get(ci.accessor) as Record<string, unknown>;
+    expect(Object.keys(tokenRow).length).toBeGreaterThan(3);
+    expect(Object.values(tokenRow).map((v) => (Buffer.isBuffer(v) || v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : String(v))).join('|')).not.toContain('CHG-42');
     const first = await request(s.app).get('/v1/database/creds/justprod-login').set(ci.headers);
     expect(first.status).toBe(200);
     const lookup = await request(s.app).put('/v1/sys/leases/lookup').set(s.root).send({ lease_id: first.body.lease_id });

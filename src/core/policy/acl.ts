@@ -237,6 +237,8 @@ export class Acl {
   private readonly exact = new Map<string, MergedRule>();
   private readonly wildcards: MergedRule[] = [];
   readonly isRoot: boolean;
+  /** Whether any rule carries a release control: most ACLs have none, and skip the second lookup. */
+  private hasReleaseRules = false;
 
   constructor(policies: Policy[], isRoot = false) {
     this.isRoot = isRoot;
@@ -279,6 +281,7 @@ export class Acl {
       }
     }
     for (const rule of merged.values()) {
+      if (rule.justification || rule.controlGroup) this.hasReleaseRules = true;
       if (rule.kind === 'exact') this.exact.set(rule.pattern, rule);
       else this.wildcards.push(rule);
     }
@@ -303,7 +306,7 @@ export class Acl {
 
   /** The release controls of the rule that governs `path` (none for root). */
   releaseRulesFor(path: string): { justification?: JustificationRule; controlGroup?: ControlGroupRule } {
-    if (this.isRoot) return {};
+    if (this.isRoot || !this.hasReleaseRules) return {};
     const rule = this.ruleFor(path);
     return rule ? { justification: rule.justification, controlGroup: rule.controlGroup } : {};
   }
