@@ -493,9 +493,7 @@ export class Vault {
         checkJustification(release.justification, justification);
         if (release.controlGroup && !replay) deferred = release.controlGroup;
         // An unwrap of a control-group token: refused (token untouched) until approved; then the stored request runs.
-        if (path === 'sys/wrapping/unwrap' && !replay) released = this.controlGroupToRelease(request, token);
-        // Rewrapping would move the request to a token the control group never saw: refused, token untouched.
-        if (path === 'sys/wrapping/rewrap' && this.controlGroupAccessor(request, token)) throw new BadRequestError('a control group request cannot be rewrapped');
+        if (WRAPPING_TOKEN_PATHS.has(path) && !replay) released = this.controlGroups.atUnwrap(path === 'sys/wrapping/rewrap', request.data.token, token.entry);
         // A released request spent the wrapping token already; a third party's own token still pays its use.
         if (token.usesRemaining !== null && request.token && released?.accessor !== token.entry.accessor) {
           const use = this.tokens.consumeUse(request.token);
@@ -547,23 +545,6 @@ export class Vault {
       }
       throw error;
     }
-  }
-
-  /**
-   * For an unwrap: the control-group request behind the wrapping token (body `token`, else the client
-   * token), once approved. Unapproved, denied or expired: a 400 before any use of the token is spent.
-   */
-  private controlGroupToRelease(request: VaultRequest, token: TokenRecord): ControlGroupRequest | undefined {
-    const accessor = this.controlGroupAccessor(request, token);
-    return accessor ? this.controlGroups.checkReleasable(accessor) : undefined;
-  }
-
-  /** The wrapping accessor of an unwrap or rewrap (body `token`, else the client token) when it holds a control-group request. */
-  private controlGroupAccessor(request: VaultRequest, token: TokenRecord): string | undefined {
-    const bodyToken = typeof request.data.token === 'string' && request.data.token !== '' ? request.data.token : undefined;
-    const isWrapping = token.entry.policies.length === 1 && token.entry.policies[0] === 'response-wrapping';
-    const accessor = bodyToken ? this.wrapping.accessorOf(bodyToken) : isWrapping ? token.entry.accessor : undefined;
-    return accessor && this.controlGroups.get(accessor) ? accessor : undefined;
   }
 
   /** Spends the wrapping token, then runs the approved request as its requester and answers with its result. */

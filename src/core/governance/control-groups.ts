@@ -10,7 +10,7 @@ import type { Operation } from '../framework';
 import type { IdentityStore } from '../identity/identity-store';
 import type { ControlGroupFactor } from '../policy/release-rules';
 import type { StorageView } from '../storage-view';
-import type { WrapInfo, WrappingManager } from '../wrapping/manager';
+import { RESPONSE_WRAPPING_POLICY_NAME, type WrapInfo, type WrappingManager } from '../wrapping/manager';
 import type { Ledger } from './ledger';
 
 /** Vault's text for an unwrap before approval. */
@@ -255,10 +255,20 @@ export class ControlGroups {
   }
 
   /**
-   * At unwrap, before the wrapping token's use is spent: throws the 400 an unapproved, denied or
-   * expired request answers (the token stays as it is). Returns undefined when `accessor` is no
-   * control-group request.
+   * The pipeline's gate for sys/wrapping/unwrap and rewrap, before any use of a token is spent. The
+   * wrapping token is the body's `token`, else the client token. Not a control-group token: undefined.
+   * Rewrap of one is refused (it would move the request to a token no approver saw); an unwrap
+   * returns the approved request to run, or throws the 400 of a pending, denied or expired one.
    */
+  atUnwrap(rewrap: boolean, bodyToken: unknown, client: { accessor: string; policies: string[] }): ControlGroupRequest | undefined {
+    const isWrapping = client.policies.length === 1 && client.policies[0] === RESPONSE_WRAPPING_POLICY_NAME;
+    const accessor = typeof bodyToken === 'string' && bodyToken !== '' ? this.deps.wrapping.accessorOf(bodyToken) : isWrapping ? client.accessor : undefined;
+    if (!accessor || !this.get(accessor)) return undefined;
+    if (rewrap) throw new BadRequestError('a control group request cannot be rewrapped');
+    return this.checkReleasable(accessor);
+  }
+
+  /** Throws the 400 an unapproved, denied or expired request answers; undefined when `accessor` is no control-group request. */
   checkReleasable(accessor: string): ControlGroupRequest | undefined {
     const record = this.get(accessor);
     if (!record) return undefined;
