@@ -7,6 +7,8 @@ export interface ConnectionSettings {
   token?: string;
   /** `-wrap-ttl`: asks the server to wrap each response (`X-Vault-Wrap-TTL`). */
   wrapTtl?: string;
+  /** `-header K=V` and LEASEHOLD_JUSTIFICATION: extra headers sent with every request (never the token's). */
+  headers?: Record<string, string>;
 }
 
 /** The default address of `leasehold server` and of Vault. */
@@ -134,7 +136,7 @@ export class VaultClient {
   async request(method: string, path: string, options: RequestOptions = {}): Promise<VaultResponse | undefined> {
     const url = new URL(`${this.settings.address}/v1/${encodeApiPath(sanitizePath(path))}`);
     for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, value);
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...this.settings.headers };
     if (this.settings.token !== undefined) headers['X-Vault-Token'] = this.settings.token;
     if (this.settings.wrapTtl !== undefined && !options.noWrap) headers['X-Vault-Wrap-TTL'] = this.settings.wrapTtl;
     const init: RequestInit = { method, headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) };

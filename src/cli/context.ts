@@ -22,6 +22,32 @@ export interface GlobalOptions {
   address?: string;
   format?: string;
   wrapTtl?: string;
+  header?: string[];
+}
+
+/** The header Leasehold reads a justification from. */
+export const JUSTIFICATION_HEADER = 'X-Leasehold-Justification';
+
+/**
+ * The extra headers of `-header K=V` (repeatable) and LEASEHOLD_JUSTIFICATION (a `-header` for the
+ * justification wins). `X-Vault-*` headers are refused: the token and the wrap TTL have their own settings.
+ */
+export function extraHeaders(flags: readonly string[] | undefined, env: NodeJS.ProcessEnv): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const justification = env.LEASEHOLD_JUSTIFICATION?.trim();
+  if (justification) headers[JUSTIFICATION_HEADER] = justification;
+  for (const flag of flags ?? []) {
+    const eq = flag.indexOf('=');
+    const key = eq < 0 ? '' : flag.slice(0, eq).trim();
+    const value = eq < 0 ? '' : flag.slice(eq + 1);
+    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(key)) throw new Error(`-header must be KEY=VALUE with a valid header name, got ${JSON.stringify(flag.slice(0, 64))}`);
+    if (/[\r\n\0]/.test(value)) throw new Error(`-header ${key}: the value must be a single line`);
+    if (key.toLowerCase().startsWith('x-vault-')) throw new Error(`-header ${key}: X-Vault-* headers cannot be set this way`);
+    const existing = Object.keys(headers).find((k) => k.toLowerCase() === key.toLowerCase());
+    if (existing !== undefined) delete headers[existing];
+    headers[key] = value;
+  }
+  return headers;
 }
 
 /** Per-invocation state handed to each command action. */
@@ -68,6 +94,8 @@ export function contextFor(command: Command, env: NodeJS.ProcessEnv = process.en
             if (parseDurationSeconds(wrapTtl) === undefined) throw new Error(`-wrap-ttl must be a duration such as 30s, 5m or 3600`);
             settings.wrapTtl = wrapTtl;
           }
+          const headers = extraHeaders(globals.header, env);
+          if (Object.keys(headers).length > 0) settings.headers = headers;
           client = new VaultClient(settings);
         } catch (error) {
           throw new CliError(`Error: ${(error as Error).message}`, 1);

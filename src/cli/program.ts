@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { collectLongOptions, normalizeVaultFlags } from './argv';
 import { registerAuditCommands } from './commands/audit';
 import { registerAuthCommands } from './commands/auth';
+import { registerControlGroupCommands } from './commands/control-group';
+import { collectValues } from './context';
 import { registerGenericCommands } from './commands/generic';
 import { registerGovernanceCommands } from './commands/governance';
 import { registerKvCommands } from './commands/kv';
@@ -24,6 +26,7 @@ export function buildProgram(): Command {
     .option('--address <url>', 'server address (default: $LEASEHOLD_ADDR, $VAULT_ADDR, http://127.0.0.1:8200)')
     .option('--format <format>', 'output format: table, json or yaml', 'table')
     .option('--wrap-ttl <duration>', 'wrap the response in a single-use token with this TTL (default: $VAULT_WRAP_TTL)')
+    .option('--header <key=value>', 'an HTTP header for every request, repeatable (X-Leasehold-Justification from $LEASEHOLD_JUSTIFICATION)', collectValues, [] as string[])
     .showHelpAfterError()
     .showSuggestionAfterError();
   registerServerCommand(program);
@@ -38,6 +41,7 @@ export function buildProgram(): Command {
   registerTokenCommands(program);
   registerLeaseCommands(program);
   registerGovernanceCommands(program);
+  registerControlGroupCommands(program);
   registerSessionCommands(program);
   const operator = program.commands.find((command) => command.name() === 'operator');
   if (operator) registerOperatorKeyCommands(operator);

@@ -83,6 +83,9 @@ export interface ExpirationDeps {
 export interface LeaseLifecycleEvent {
   kind: 'issued' | 'renewed' | 'revoked' | 'revoke_failed' | 'irrevocable';
   leaseId: string;
+  /** On `issued`: the requester's reason and the control-group approvers. */
+  justification?: string;
+  approvers?: LeaseApprover[];
   /** The revocation reason ('expired' when the sweep revoked it at its TTL). */
   reason?: string | null;
   detail?: string;
@@ -131,9 +134,16 @@ interface LeaseRow {
   payload: Buffer;
 }
 
+/** An entity that approved the request a lease was issued for (control groups). */
+export interface LeaseApprover {
+  entity_id: string;
+  entity_name: string;
+}
+
 interface LeasePayload {
   internalData: Record<string, unknown>;
   justification?: string;
+  approvers?: LeaseApprover[];
   /** The request context (client address, CI claims): kept encrypted, no index needs it. */
   context?: Record<string, unknown>;
 }
@@ -144,6 +154,8 @@ export interface LeaseRequester {
   identity?: string;
   owner?: string;
   justification?: string;
+  /** Who approved the request (control groups). */
+  approvers?: LeaseApprover[];
   /** The holder: the token's identity entity. */
   entityId?: string;
   /** Accessor of the auth mount that issued the token. */
@@ -167,6 +179,9 @@ export interface LeaseView {
   entity_id: string;
   owner: string;
   role: string;
+  /** Leasehold release controls: the requester's reason and the approvers ('' and [] when none). */
+  justification: string;
+  approvers: LeaseApprover[];
 }
 
 const MAX_ERROR_LENGTH = 500;
@@ -412,7 +427,7 @@ export class ExpirationManager {
     const ttl = Math.min(input.secret.ttlSeconds || mount.defaultLeaseTtlSeconds, maxTtl);
     const pendingLeaseId = input.secret.pendingLeaseId;
     const leaseId = pendingLeaseId ?? `${mount.path}${input.requestPath}/${randomBase62(24)}`;
-    const payload: LeasePayload = { internalData: input.secret.internalData, justification: input.requester.justification, context: input.requester.context };
+    const payload: LeasePayload = { internalData: input.secret.internalData, justification: input.requester.justification, approvers: input.requester.approvers, context: input.requester.context };
     try {
       this.deps.db.transaction(() => {
         // A reserved lease is activated: its pending row goes in the transaction that stores the lease.
@@ -444,7 +459,7 @@ export class ExpirationManager {
           mount_accessor: input.requester.mountAccessor ?? null,
           role_name: input.requester.roleName ?? null,
         });
-        this.deps.events?.({ kind: 'issued', leaseId, detail: `ttl=${ttl}s` });
+        this.deps.events?.({ kind: 'issued', leaseId, detail: `ttl=${ttl}s`, justification: input.requester.justification, approvers: input.requester.approvers });
       })();
     } catch (error) {
       if (pendingLeaseId !== undefined) {
@@ -484,7 +499,18 @@ export class ExpirationManager {
       entity_id: row.entity_id ?? '',
       owner: row.owner ?? '',
       role: row.role_name ?? '',
+      ...this.releaseFacts(row),
     };
+  }
+
+  /** The justification and approvers, from the encrypted payload (read only for lookups). */
+  private releaseFacts(row: LeaseRow): { justification: string; approvers: LeaseApprover[] } {
+    try {
+      const payload = this.deps.barrier.decryptJSON<LeasePayload>(`leases/${row.lease_id}`, row.payload);
+      return { justification: payload.justification ?? '', approvers: payload.approvers ?? [] };
+    } catch {
+      return { justification: '', approvers: [] };
+    }
   }
 
   /** sys/leases/lookup. Unknown or revoked leases are a 400 "invalid lease", as Vault. */

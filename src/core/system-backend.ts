@@ -14,6 +14,7 @@ import { governancePaths } from './governance/paths';
 import { ledgerPaths } from './governance/ledger-paths';
 import { leaseIndexPaths } from './governance/lease-index';
 import { wrappingPaths } from './wrapping/paths';
+import { controlGroupPaths } from './governance/control-group-paths';
 import { policyPaths } from './policy/policy-paths';
 import { normalisePolicyName } from './policy/policy-store';
 import { canonicalMountCapture } from './capture-names';
@@ -314,6 +315,7 @@ export function systemBackend(vault: Vault): Backend {
       ...metricsPaths({ metrics: vault.metrics, ...vault.telemetry }),
       ...governancePaths({ offboarder: () => vault.offboarder, blastRadius: () => vault.blastRadius }),
       ...wrappingPaths(vault.wrapping),
+      ...controlGroupPaths(() => vault.controlGroups),
       ...auditPaths(vault.audit),
       ...ledgerPaths(vault.ledger),
       ...leaseIndexPaths(() => vault.leaseIndex),

@@ -140,6 +140,8 @@ export function lookupData(record: TokenRecord, nowMs: number, token?: string, i
     type: 'service',
     ...(e.periodSeconds ? { period: e.periodSeconds } : {}),
     ...(e.owner ? { owner: e.owner } : {}),
+    // Leasehold: the reason its login gave, which applies to its requests.
+    ...(typeof e.internalData?.justification === 'string' ? { justification: e.internalData.justification } : {}),
     ...(identityPolicies && identityPolicies.length > 0 ? { identity_policies: identityPolicies } : {}),
     ...(e.boundCidrs && e.boundCidrs.length > 0 ? { bound_cidrs: e.boundCidrs } : {}),
   };

@@ -37,6 +37,8 @@ import { BlastRadius } from './governance/blast-radius';
 import { LeaseIndex } from './governance/lease-index';
 import { VaultMetrics } from './metrics/vault-metrics';
 import { LeaseGaugeQueries } from './metrics/lease-gauges';
+import { type Approver, type ControlGroupRequest, ControlGroups } from './governance/control-groups';
+import { boundedJustification, checkJustification, type ControlGroupRule } from './policy/release-rules';
 
 /** A request as the HTTP layer hands it over: canonical path (no `/v1/`), parsed data. */
 export interface VaultRequest {
@@ -51,6 +53,15 @@ export interface VaultRequest {
   wrapTtl?: string;
   /** A body that is not JSON (a snapshot file for sys/storage/snapshot-restore); never audited. */
   rawBody?: Buffer;
+  /** `X-Leasehold-Justification`: the caller's reason (never identity or approval). */
+  justification?: string;
+}
+
+/** An approved control-group request being run at unwrap, as its requester. */
+interface Replay {
+  token: TokenRecord;
+  approvers: Approver[];
+  justification?: string;
 }
 
 /** What the HTTP layer sends back; `body` undefined means 204. */
@@ -114,6 +125,7 @@ export class Vault {
   readonly offboarder: Offboarder;
   readonly blastRadius: BlastRadius;
   readonly leaseIndex: LeaseIndex;
+  readonly controlGroups: ControlGroups;
   /** Where offboarding and entity disables report: the ledger. */
   readonly governanceEvents: GovernanceEvents;
   readonly ledger: Ledger;
@@ -203,6 +215,7 @@ export class Vault {
     });
     this.leaseIndex = new LeaseIndex({ db: deps.db, nowMs: () => deps.clock.nowMs() });
     this.wrapping = new WrappingManager({ tokens: this.tokens, storage: this.store.view('core/wrapping/'), clock: deps.clock });
+    this.controlGroups = new ControlGroups({ storage: this.store.view('core/control-group/'), wrapping: this.wrapping, identity: this.identity, ledger: this.ledger, clock: deps.clock });
     // A revoked token's cubbyhole goes with it, in the same transaction.
     this.tokens.onRevoke((accessors) => {
       const cubbyhole = this.mounts.get('cubbyhole/');
@@ -210,6 +223,7 @@ export class Vault {
     });
     this.scheduler = new Scheduler(deps.logger);
     this.scheduler.register({ name: 'wrapping-tidy', schedule: '0 */5 * * * *', run: () => this.wrapping.tidy(1000) });
+    this.scheduler.register({ name: 'control-group-tidy', schedule: '30 * * * * *', run: () => this.controlGroups.tidy(1000) });
     this.scheduler.register({ name: 'lease-sweep', schedule: '* * * * * *', run: () => this.measured?.timeSweep(() => this.expiration.sweep()) ?? this.expiration.sweep() });
     this.scheduler.register({ name: 'token-expiry', schedule: '*/5 * * * * *', run: () => this.revokeExpiredTokens() });
     this.scheduler.register({ name: 'lease-tidy', schedule: '0 17 * * * *', run: () => this.expiration.tidy() });
@@ -465,7 +479,7 @@ export class Vault {
     return { statusCode: 200, body: envelope({ request_id: requestId, wrap_info: wrapInfo as unknown as Record<string, unknown> }) };
   }
 
-  private async handleUnwrapped(request: VaultRequest, requestId: string, wrapTtlSeconds: number | undefined): Promise<VaultResponse> {
+  private async handleUnwrapped(request: VaultRequest, requestId: string, wrapTtlSeconds: number | undefined, replay?: Replay): Promise<VaultResponse> {
     // Vault canonicalises list requests to a trailing slash, so `secret/*` policies cover them.
     const path = request.operation === 'list' && !request.path.endsWith('/') ? `${request.path}/` : request.path;
     const { mount, compiled, mountPath } = this.route(path);
@@ -483,17 +497,34 @@ export class Vault {
     let auditRequest: AuditRequestInput | undefined;
     // The devices that recorded the request entry: its response entry is owed to exactly those.
     let auditScope: ReadonlySet<string> | undefined;
+    // The caller's reason: the header, else (below) the one its login gave; bounded before anything reads it.
+    let justification = replay ? replay.justification : boundedJustification(request.justification);
+    // A login may carry `justification`: it is the token's, not the auth method's.
+    let loginJustification: string | undefined;
+    if (!replay && unauthenticated && mount?.entry.table === 'auth' && Object.hasOwn(request.data, 'justification')) {
+      const given = request.data.justification;
+      if (given !== null && typeof given !== 'string') throw new BadRequestError('invalid value for field "justification": must be a string');
+      loginJustification = boundedJustification(given ?? undefined) ?? justification;
+      const { justification: _omitted, ...rest } = request.data;
+      request = { ...request, data: rest };
+    } else if (unauthenticated && mount?.entry.table === 'auth') {
+      loginJustification = justification;
+    }
     const logRequest = async (error?: string, recovery = false) => {
       // With no device now, the response is owed to none (not even one this request enables).
       if (!audited || !this.audit.hasDevices()) return;
-      auditRequest = this.auditRequestInput(request, requestId, path, mount, token, operation, error);
+      auditRequest = this.auditRequestInput(request, requestId, path, mount, token, operation, error, loginJustification ?? justification);
       auditScope = await (recovery ? this.audit.logRecoveryRequest(auditRequest) : this.audit.logRequest(auditRequest));
     };
 
     // Timed from here (a path refused while sealed is not); a login is an unauthenticated path of an auth method, as Vault times them.
     const startedMs = this.measured?.requestStarted() ?? 0;
     try {
-      if (!unauthenticated) {
+      if (replay) {
+        // The requester, with its validity now: a token revoked or expired meanwhile was not found by the caller.
+        token = replay.token;
+        if (token.entry.entityId && this.identity.entityPolicies(token.entry.entityId)?.disabled) throw new PermissionDeniedError();
+      } else if (!unauthenticated) {
         try {
           token = this.authenticate(request.token, request.clientAddress);
         } catch (error) {
@@ -502,6 +533,8 @@ export class Vault {
           if (WRAPPING_TOKEN_PATHS.has(path) && request.token) throw new BadRequestError(INVALID_WRAPPING_TOKEN_MESSAGE);
           throw error;
         }
+      }
+      if (token) {
         identity = {
           accessor: token.entry.accessor,
           displayName: token.entry.displayName,
@@ -515,6 +548,8 @@ export class Vault {
           context: token.entry.internalData?.context as Record<string, string> | undefined,
           isRoot: token.entry.policies.includes('root'),
         };
+        const fromLogin = token.entry.internalData?.justification;
+        if (justification === undefined && typeof fromLogin === 'string') justification = fromLogin;
       }
       const acl = identity ? this.policies.acl(identity.policies) : undefined;
 
@@ -536,6 +571,8 @@ export class Vault {
       operation = resolved.operation;
 
       let exhausted = false;
+      let deferred: ControlGroupRule | undefined;
+      let released: ControlGroupRequest | undefined;
       if (acl && token) {
         const def = resolved.path.definition;
         // The one access check: on the path the backend will act on, with the parameters as it will read them.
@@ -543,7 +580,14 @@ export class Vault {
         // An authorised audit device disable proceeds even when no device can record it (see logRecoveryRequest).
         await logRequest(allowed ? undefined : 'permission denied', allowed && isAuditDisable(mountPath, operation, resolved.canonicalPath));
         if (!allowed) throw new PermissionDeniedError();
-        if (token.usesRemaining !== null && request.token) {
+        // Release controls of the governing rule: a reason first, then approvals (not again when an approved request runs).
+        const release = def.tokenOnly ? {} : acl.releaseRulesFor(mountPath + resolved.canonicalPath);
+        checkJustification(release.justification, justification);
+        if (release.controlGroup && !replay) deferred = release.controlGroup;
+        // An unwrap of a control-group token: refused (token untouched) until approved; then the stored request runs.
+        if (WRAPPING_TOKEN_PATHS.has(path) && !replay) released = this.controlGroups.atUnwrap(path === 'sys/wrapping/rewrap', request.data.token, token.entry);
+        // A released request spent the wrapping token already; a third party's own token still pays its use.
+        if (token.usesRemaining !== null && request.token && released?.accessor !== token.entry.accessor) {
           const use = this.tokens.consumeUse(request.token);
           if (!use.allowed) throw new PermissionDeniedError();
           exhausted = use.exhausted;
@@ -554,14 +598,32 @@ export class Vault {
 
       let result: VaultResponse;
       try {
-        const routeStartedMs = this.measured?.now() ?? 0;
-        const response = await resolved.run();
-        this.measured?.routed(mountPath, operation, routeStartedMs);
-        result = await this.respond(requestId, response, mount, { clientAddress: request.clientAddress, identity, requestPath: relativePath.replace(/\/$/, '') });
-        if (operation === 'read' && identity && mount && result.statusCode === 200) {
-          this.ledgerEvents.released({ mountType: mount.entry.type, mountPath: mount.entry.path, kvVersion: mount.entry.options.version, relativePath, identity, requestId, data: (result.body as Envelope | undefined)?.data });
+        if (deferred && token) {
+          const wrapInfo = this.controlGroups.create({
+            operation: request.operation,
+            path: request.path,
+            data: request.data,
+            clientAddress: request.clientAddress,
+            requesterAccessor: token.entry.accessor,
+            requesterEntityId: token.entry.entityId,
+            justification,
+            factors: deferred.factors,
+            ttlSeconds: deferred.ttlSeconds,
+          });
+          result = { statusCode: 200, body: envelope({ request_id: requestId, wrap_info: wrapInfo as unknown as Record<string, unknown> }) };
+        } else if (released) {
+          result = await this.runReleased(released);
+        } else {
+          const routeStartedMs = this.measured?.now() ?? 0;
+          const response = await resolved.run();
+          this.measured?.routed(mountPath, operation, routeStartedMs);
+          const context = { clientAddress: request.clientAddress, identity, requestPath: relativePath.replace(/\/$/, ''), justification, approvers: replay?.approvers, loginJustification };
+          result = await this.respond(requestId, response, mount, context);
+          if (operation === 'read' && identity && mount && result.statusCode === 200) {
+            this.ledgerEvents.released({ mountType: mount.entry.type, mountPath: mount.entry.path, kvVersion: mount.entry.options.version, relativePath, identity, requestId, data: (result.body as Envelope | undefined)?.data });
+          }
+          result = this.wrapResult(result, requestId, wrapTtlSeconds, request.path);
         }
-        result = this.wrapResult(result, requestId, wrapTtlSeconds, request.path);
       } finally {
         // Vault semantics: the last use still works, and the token is revoked right after it
         // (after any lease it created is registered, so the lease goes with it).
@@ -581,6 +643,19 @@ export class Vault {
     }
   }
 
+  /** Spends the wrapping token, then runs the approved request as its requester and answers with its result. */
+  private async runReleased(record: ControlGroupRequest): Promise<VaultResponse> {
+    const requester = this.tokens.lookupByAccessor(record.requesterAccessor);
+    if (!requester) throw new BadRequestError('the token that made this request is no longer valid');
+    const approvers = this.controlGroups.release(record);
+    return this.handleUnwrapped(
+      { operation: record.operation, path: record.path, data: record.data, clientAddress: record.clientAddress },
+      randomUUID(),
+      undefined,
+      { token: requester, approvers, justification: record.justification },
+    );
+  }
+
   /** The request entry's audit input; `token` absent for unauthenticated requests (its hash is still logged if one was sent). */
   private auditRequestInput(
     request: VaultRequest,
@@ -590,8 +665,10 @@ export class Vault {
     token: TokenRecord | undefined,
     operation: Operation,
     error: string | undefined,
+    justification?: string,
   ): AuditRequestInput {
     return {
+      justification,
       requestId,
       operation,
       path,
@@ -677,13 +754,13 @@ export class Vault {
     requestId: string,
     response: BackendResponse | undefined,
     mount: LiveMount | undefined,
-    context: { clientAddress: string; identity?: RequestIdentity; requestPath: string },
+    context: { clientAddress: string; identity?: RequestIdentity; requestPath: string; justification?: string; approvers?: Approver[]; loginJustification?: string },
   ): Promise<VaultResponse> {
     if (!response) return { statusCode: 204 };
     const raw = response.raw;
     if (raw) return raw.contentType ? { statusCode: raw.statusCode, body: raw.body, contentType: raw.contentType } : { statusCode: raw.statusCode, body: raw.body };
     let auth = response.authBlock ?? null;
-    if (response.auth && mount) auth = this.mintLoginToken(response.auth, mount, context.clientAddress);
+    if (response.auth && mount) auth = this.mintLoginToken(response.auth, mount, context.clientAddress, context.loginJustification);
     let lease = response.leaseInfo;
     if (response.secret && mount) {
       // Only the expiration manager mints lease ids; if it cannot store the lease it revokes the credential.
@@ -698,6 +775,8 @@ export class Vault {
           entityId: context.identity?.entityId,
           mountAccessor: context.identity?.mountAccessor,
           roleName: context.identity?.roleName,
+          justification: context.justification,
+          approvers: context.approvers && context.approvers.length > 0 ? context.approvers : undefined,
           context: { clientAddress: context.clientAddress, ...(context.identity?.context ? { claims: context.identity.context } : {}) },
         },
       });
@@ -723,7 +802,7 @@ export class Vault {
   }
 
   /** Turns an auth method's login answer into a stored token (orphan: logins have no parent). */
-  private mintLoginToken(auth: NonNullable<BackendResponse['auth']>, mount: LiveMount, clientAddress: string): Record<string, unknown> {
+  private mintLoginToken(auth: NonNullable<BackendResponse['auth']>, mount: LiveMount, clientAddress: string, justification?: string): Record<string, unknown> {
     const mountTtl = effectiveLeaseTtl(mount.entry, this.systemLeaseTtl);
     const maxTtl = Math.min(auth.maxTtlSeconds || mountTtl.maxSeconds, mountTtl.maxSeconds);
     let ttlSeconds = auth.periodSeconds ? auth.periodSeconds : auth.ttlSeconds || mountTtl.defaultSeconds;
@@ -748,7 +827,7 @@ export class Vault {
       orphan: true,
       type: 'service',
       boundCidrs: auth.boundCidrs && auth.boundCidrs.length > 0 ? auth.boundCidrs : undefined,
-      internalData: { ...(auth.internalData ?? {}), clientAddress, ...(auth.context ? { context: auth.context } : {}) },
+      internalData: { ...(auth.internalData ?? {}), clientAddress, ...(auth.context ? { context: auth.context } : {}), ...(justification ? { justification } : {}) },
       entityId: holder.entityId,
       owner: holder.owner,
       mountAccessor: holder.mountAccessor,

@@ -135,6 +135,7 @@ export function createApp(options: AppOptions): express.Express {
         requestId,
         wrapTtl: typeof req.headers['x-vault-wrap-ttl'] === 'string' ? req.headers['x-vault-wrap-ttl'] : undefined,
         rawBody,
+        justification: typeof req.headers['x-leasehold-justification'] === 'string' ? req.headers['x-leasehold-justification'] : undefined,
       });
       send(res, result.statusCode, result.body, req.method === 'HEAD', result.contentType);
     } catch (error) {

@@ -110,6 +110,8 @@ function requestBlock(input: AuditRequestInput, caller: CallerHashes, h: AuditHa
     remote_address: str(input.remoteAddress),
     remote_port: num(input.remotePort),
     wrap_ttl: num(input.wrapTtlSeconds),
+    // A reason, not a secret: reviewers read it, so it is not hashed. Absent when none was given.
+    ...(input.justification ? { justification: input.justification } : {}),
   };
 }
 

@@ -49,6 +49,8 @@ export interface AuditRequestInput {
   nonHmacRequestKeys?: readonly string[];
   /** An error already known when the request entry is written (e.g. permission denied). */
   error?: string;
+  /** Leasehold: the caller's reason (`X-Leasehold-Justification` or its login's), logged as given. */
+  justification?: string;
 }
 
 /** A token minted by the response (login, token create), as the response's `auth` block. */

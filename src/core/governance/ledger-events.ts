@@ -89,8 +89,9 @@ export class LedgerEvents {
       entityId: facts?.entity_id,
       accessor: facts?.token_accessor,
       actor: expired || event.kind === 'irrevocable' || event.kind === 'revoke_failed' ? SCHEDULER_ACTOR : event.kind === 'issued' || event.kind === 'renewed' ? facts?.token_accessor : null,
-      reason: event.reason,
-      detail: event.detail,
+      // lease.issued: the reason is the requester's justification; the detail names the approvers.
+      reason: event.kind === 'issued' ? (event.justification ?? null) : event.reason,
+      detail: event.approvers && event.approvers.length > 0 ? `${event.detail ?? ''} approvers=${event.approvers.map((a) => a.entity_id).join(',')}`.trim() : event.detail,
     });
   };
 

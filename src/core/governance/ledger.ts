@@ -39,7 +39,11 @@ export type LedgerEventKind =
   | 'secret.released'
   | 'entity.created'
   | 'entity.disabled'
-  | 'offboarded';
+  | 'offboarded'
+  | 'approval.requested'
+  | 'approval.granted'
+  | 'approval.denied'
+  | 'approval.expired';
 
 /** What a caller knows about an event. Never put a secret value in any field. */
 export interface LedgerEventInput {

@@ -5,6 +5,7 @@ import { BadRequestError } from '../../errors';
 import { parseDurationSeconds } from '../../util/duration';
 import type { Operation } from '../framework';
 import { type HclObject, type HclValue, parseHcl } from './hcl';
+import { type ControlGroupRule, type JustificationRule, mergeControlGroup, mergeJustification, parseControlGroup, parseJustification } from './release-rules';
 
 /** Capabilities as bits, so unions are cheap. */
 export const CAPABILITY_BITS = {
@@ -30,6 +31,10 @@ export interface PolicyRule {
   requiredParameters?: string[];
   minWrappingTtlSeconds?: number;
   maxWrappingTtlSeconds?: number;
+  /** Leasehold: a reason the caller must give (see release-rules.ts). */
+  justification?: JustificationRule;
+  /** Approvals needed before the request runs (Vault Enterprise's control groups). */
+  controlGroup?: ControlGroupRule;
 }
 
 /** A parsed policy: its name, text and rules. */
@@ -97,11 +102,11 @@ export function parsePolicy(name: string, raw: string): Policy {
           capabilities |= bits;
         }
         for (const key of Object.keys(body)) {
-          if (['mfa_methods', 'control_group', 'subscribe_event_types'].includes(key)) {
+          if (['mfa_methods', 'subscribe_event_types'].includes(key)) {
             // Enterprise constraints we do not enforce: refusing them beats silently ignoring them.
             throw new BadRequestError(`failed to parse policy: path "${pattern}": "${key}" is not supported`);
           }
-          if (!['capabilities', 'policy', 'allowed_parameters', 'denied_parameters', 'required_parameters', 'min_wrapping_ttl', 'max_wrapping_ttl'].includes(key)) {
+          if (!['capabilities', 'policy', 'allowed_parameters', 'denied_parameters', 'required_parameters', 'min_wrapping_ttl', 'max_wrapping_ttl', 'justification', 'control_group'].includes(key)) {
             throw new BadRequestError(`failed to parse policy: path "${pattern}": unknown key "${key}"`);
           }
         }
@@ -124,6 +129,8 @@ export function parsePolicy(name: string, raw: string): Policy {
           requiredParameters: body.required_parameters === undefined ? undefined : asStringList(body.required_parameters, 'required_parameters'),
           minWrappingTtlSeconds,
           maxWrappingTtlSeconds,
+          justification: parseJustification(body.justification, pattern),
+          controlGroup: parseControlGroup(body.control_group, pattern),
         });
       }
     }
@@ -230,6 +237,8 @@ export class Acl {
   private readonly exact = new Map<string, MergedRule>();
   private readonly wildcards: MergedRule[] = [];
   readonly isRoot: boolean;
+  /** Whether any rule carries a release control: most ACLs have none, and skip the second lookup. */
+  private hasReleaseRules = false;
 
   constructor(policies: Policy[], isRoot = false) {
     this.isRoot = isRoot;
@@ -245,6 +254,9 @@ export class Acl {
           // As Vault: the union allows the lower minimum and the higher maximum.
           if (rule.minWrappingTtlSeconds) existing.minWrappingTtlSeconds = Math.min(existing.minWrappingTtlSeconds ?? Infinity, rule.minWrappingTtlSeconds);
           if (rule.maxWrappingTtlSeconds) existing.maxWrappingTtlSeconds = Math.max(existing.maxWrappingTtlSeconds ?? 0, rule.maxWrappingTtlSeconds);
+          // Release controls only ever add up: every policy's requirement applies.
+          existing.justification = mergeJustification(existing.justification, rule.justification);
+          existing.controlGroup = mergeControlGroup(existing.controlGroup, rule.controlGroup);
           continue;
         }
         const star = rule.pattern.endsWith('*');
@@ -258,6 +270,8 @@ export class Acl {
           requiredParameters: rule.requiredParameters,
           minWrappingTtlSeconds: rule.minWrappingTtlSeconds,
           maxWrappingTtlSeconds: rule.maxWrappingTtlSeconds,
+          justification: rule.justification,
+          controlGroup: rule.controlGroup,
           kind: plus > 0 ? 'segment' : star ? 'prefix' : 'exact',
           prefix: star ? rule.pattern.slice(0, -1) : rule.pattern,
           segments: rule.pattern.split('/'),
@@ -267,6 +281,7 @@ export class Acl {
       }
     }
     for (const rule of merged.values()) {
+      if (rule.justification || rule.controlGroup) this.hasReleaseRules = true;
       if (rule.kind === 'exact') this.exact.set(rule.pattern, rule);
       else this.wildcards.push(rule);
     }
@@ -287,6 +302,13 @@ export class Acl {
   /** The pattern of the rule that governs `path` (blast radius groups what a rule reaches by it). */
   governingPattern(path: string): string | undefined {
     return this.ruleFor(path)?.pattern;
+  }
+
+  /** The release controls of the rule that governs `path` (none for root). */
+  releaseRulesFor(path: string): { justification?: JustificationRule; controlGroup?: ControlGroupRule } {
+    if (this.isRoot || !this.hasReleaseRules) return {};
+    const rule = this.ruleFor(path);
+    return rule ? { justification: rule.justification, controlGroup: rule.controlGroup } : {};
   }
 
   /** Every merged rule's pattern and capability bits (deny rules included), for blast radius. */

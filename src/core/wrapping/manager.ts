@@ -63,6 +63,8 @@ interface StoredWrap {
   /** Who asked for the wrapping (governance); absent for unauthenticated requests. */
   creatorAccessor?: string;
   wrappedAccessor?: string;
+  /** A control-group request's token: nothing is wrapped; unwrapping runs the stored request (governance/control-groups.ts). */
+  controlGroup?: true;
 }
 
 function invalidToken(): BadRequestError {
@@ -117,6 +119,23 @@ export class WrappingManager {
       creatorAccessor: input.creatorAccessor,
       wrappedAccessor,
     });
+  }
+
+  /** A wrapping token for a control-group request: it wraps nothing and plain unwrap, rewrap refuse it. */
+  wrapControlGroup(input: { ttlSeconds: number; creationPath: string; creatorAccessor?: string }): WrapInfo {
+    return this.store({ response: {}, creationPath: input.creationPath, ttlSeconds: input.ttlSeconds, creatorAccessor: input.creatorAccessor, controlGroup: true });
+  }
+
+  /** Spends a control-group wrapping token (the caller then runs the approved request). */
+  takeControlGroup(accessor: string): void {
+    this.take(accessor, true);
+  }
+
+  /** The accessor of a live wrapping token, or undefined (never throws). */
+  accessorOf(wrappingToken: string): string | undefined {
+    if (typeof wrappingToken !== 'string' || wrappingToken === '') return undefined;
+    const record = this.deps.tokens.lookup(wrappingToken);
+    return record && isWrappingPolicySet(record.entry.policies) ? record.entry.accessor : undefined;
   }
 
   /**
@@ -254,11 +273,13 @@ export class WrappingManager {
   }
 
   /** Reads, deletes and revokes in one transaction: the single use is spent durably before anything is returned. */
-  private take(accessor: string): StoredWrap {
+  private take(accessor: string, controlGroup = false): StoredWrap {
     const { storage, tokens } = this.deps;
     return storage.transaction(() => {
       const stored = this.live(accessor);
       if (!stored) throw invalidToken();
+      // Defence in depth: the pipeline releases control-group requests before this is reached.
+      if (stored.controlGroup !== (controlGroup ? true : undefined)) throw new BadRequestError(controlGroup ? INVALID_WRAPPING_TOKEN_MESSAGE : 'request needs further approval');
       storage.delete(accessor);
       tokens.revokeTree(accessor);
       return stored;
