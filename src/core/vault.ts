@@ -216,6 +216,7 @@ export class Vault {
     this.leaseIndex = new LeaseIndex({ db: deps.db, nowMs: () => deps.clock.nowMs() });
     this.wrapping = new WrappingManager({ tokens: this.tokens, storage: this.store.view('core/wrapping/'), clock: deps.clock });
     this.controlGroups = new ControlGroups({ storage: this.store.view('core/control-group/'), wrapping: this.wrapping, identity: this.identity, ledger: this.ledger, clock: deps.clock });
+    this.metrics.setPendingApprovalsSource(() => this.controlGroups.pendingCount());
     // A revoked token's cubbyhole goes with it, in the same transaction.
     this.tokens.onRevoke((accessors) => {
       const cubbyhole = this.mounts.get('cubbyhole/');

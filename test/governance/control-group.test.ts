@@ -49,6 +49,13 @@ async function governed(s: Setup) {
 
 const post = (s: Setup, path: string, headers: Record<string, string>, body: Record<string, unknown>) => request(s.app).post(`/v1/${path}`).set(headers).send(body);
 
+/** The leasehold_approvals_pending gauge as sys/metrics reports it. */
+async function pendingGauge(s: Setup): Promise<number> {
+  const text = (await request(s.app).get('/v1/sys/metrics?format=prometheus').set(s.root)).text;
+  const line = text.split('\n').find((l) => l.startsWith('leasehold_approvals_pending '));
+  return Number(line?.split(' ')[1]);
+}
+
 describe('control groups', () => {
   let s: Setup;
   afterEach(async () => {
@@ -66,6 +73,7 @@ describe('control groups', () => {
     expect(asked.body.wrap_info).toMatchObject({ ttl: 4 * 3600, creation_path: 'database/creds/cgprod-admin' });
     const { token: wrapToken, accessor } = asked.body.wrap_info as { token: string; accessor: string };
     expect(await rolesLike(s, 'cgprod')).toBe(before);
+    expect(await pendingGauge(s)).toBe(1);
 
     const status = await post(s, 'sys/control-group/request', requester.headers, { accessor });
     expect(status.status).toBe(200);
@@ -114,6 +122,7 @@ describe('control groups', () => {
     expect(leaseId).toMatch(/^database\/creds\/cgprod-admin\//);
     // Single use: a second unwrap fails.
     expect((await post(s, 'sys/wrapping/unwrap', { 'X-Vault-Token': wrapToken }, {})).status).toBe(400);
+    expect(await pendingGauge(s)).toBe(0);
 
     const lookup = await post(s, 'sys/leases/lookup', requester.headers, { lease_id: leaseId });
     expect(lookup.body.data.entity_id).toBe(requester.entityId);

@@ -294,6 +294,17 @@ export class ControlGroups {
     });
   }
 
+  /** How many requests wait for approvals now (the leasehold_approvals_pending gauge, read at scrape). */
+  pendingCount(): number {
+    let n = 0;
+    for (const key of this.deps.storage.list('')) {
+      if (key.endsWith('/')) continue;
+      const record = this.get(key);
+      if (record && record.state === 'pending' && this.now() < record.expireAtMs) n += 1;
+    }
+    return n;
+  }
+
   /** Scheduled: records expiries and deletes requests ended more than a day ago. */
   tidy(limit = 1000): number {
     let deleted = 0;
