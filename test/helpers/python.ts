@@ -8,7 +8,7 @@ export const SYSTEM_PYTHON = '/usr/bin/python3';
 /** Runs `script` with `env` added to a minimal environment. Never rejects: the caller asserts on the code. */
 export function runPython(script: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(SYSTEM_PYTHON, [script], { env: { PATH: '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(SYSTEM_PYTHON, [script], { env: { PATH: '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', PYTHONDONTWRITEBYTECODE: '1', ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
