@@ -8,6 +8,7 @@ import type { MountEntry } from './mounts';
 import { auditPaths } from './audit/paths';
 import { keyCeremonyPaths } from './key-ceremony-paths';
 import { leasePaths } from './lease-paths';
+import { requestActor } from './governance/events';
 import { governancePaths } from './governance/paths';
 import { ledgerPaths } from './governance/ledger-paths';
 import { wrappingPaths } from './wrapping/paths';
@@ -390,7 +391,7 @@ function mountTablePaths(vault: Vault, table: MountEntry['table']): PathDefiniti
             const path = fullPath(req);
             const mount = vault.mounts.get(path);
             if (!mount || mount.entry.table !== table) return undefined;
-            await vault.unmount(path);
+            await vault.unmount(path, requestActor(req.identity));
             return undefined;
           },
         },

@@ -172,7 +172,8 @@ export class WrappingManager {
       if (stored && !this.expired(stored) && tokens.lookupByAccessor(accessor)) continue;
       storage.transaction(() => {
         storage.delete(accessor);
-        tokens.revokeTree(accessor);
+        // A scheduled job: the ledger's `token.expired` by the scheduler (a no-op if already revoked).
+        tokens.revokeTree(accessor, { actor: 'scheduler', expired: true });
       });
       deleted += 1;
     }
@@ -260,7 +261,8 @@ export class WrappingManager {
       const stored = this.live(accessor);
       if (!stored) throw invalidToken();
       storage.delete(accessor);
-      tokens.revokeTree(accessor);
+      // Spent by its own single use: the wrapping token is the actor of its revocation.
+      tokens.revokeTree(accessor, { actor: accessor });
       return stored;
     });
   }
