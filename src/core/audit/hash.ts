@@ -1,7 +1,10 @@
 // HMAC-SHA256 of audit values under a device's key, in Vault's `hmac-sha256:<hex>` form, and the
 // deep-copying walk that replaces every string in request and response data with its HMAC.
-import { createHash, createHmac, hash as oneShotHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { KeyedHmac } from '../../util/keyed-hmac';
 import { setOwn } from '../../util/objects';
+
+export { KeyedHmac };
 
 /** Vault's identified-HMAC prefix: operators grep for it and compare against sys/audit-hash. */
 export const HMAC_PREFIX = 'hmac-sha256:';
@@ -9,52 +12,6 @@ export const HMAC_PREFIX = 'hmac-sha256:';
 /** One audit HMAC, byte-compatible with Vault's salt.GetIdentifiedHMAC so existing log tooling works. */
 export function hmacSha256(key: Uint8Array, value: string): string {
   return HMAC_PREFIX + createHmac('sha256', key).update(value, 'utf8').digest('hex');
-}
-
-/** SHA-256's block size: HMAC pads the key to it. */
-const SHA256_BLOCK_BYTES = 64;
-const SHA256_BYTES = 32;
-
-/**
- * HMAC-SHA256 under one fixed key, from the key's padded blocks computed once (RFC 2104:
- * H((K ^ opad) || H((K ^ ipad) || m))) and Node's one-shot `crypto.hash`. Byte-for-byte
- * `createHmac`'s result (tested), at about half its cost: `createHmac` builds an OpenSSL context
- * and re-keys it for every value, and an audited KV read HMACs every string of its response.
- * The padded key blocks are key material: `destroy()` zeroes them, and the one scratch copy of the
- * inner block made per value is zeroed before it is released.
- */
-export class KeyedHmac {
-  private readonly innerPad = Buffer.alloc(SHA256_BLOCK_BYTES);
-  /** The outer padded key followed by room for the inner digest: the outer hash's whole input. */
-  private readonly outerInput = Buffer.alloc(SHA256_BLOCK_BYTES + SHA256_BYTES);
-
-  constructor(key: Uint8Array) {
-    const block = key.length > SHA256_BLOCK_BYTES ? createHash('sha256').update(key).digest() : key;
-    for (let i = 0; i < SHA256_BLOCK_BYTES; i++) {
-      const k = block[i] ?? 0;
-      this.innerPad[i] = k ^ 0x36;
-      this.outerInput[i] = k ^ 0x5c;
-    }
-    if (block !== key) block.fill(0);
-  }
-
-  /** The HMAC of `value` (UTF-8), lower-case hex. */
-  hex(value: string): string {
-    const length = Buffer.byteLength(value, 'utf8');
-    const input = Buffer.allocUnsafe(SHA256_BLOCK_BYTES + length);
-    this.innerPad.copy(input, 0);
-    input.write(value, SHA256_BLOCK_BYTES, length, 'utf8');
-    const inner = oneShotHash('sha256', input, 'buffer');
-    input.fill(0, 0, SHA256_BLOCK_BYTES);
-    inner.copy(this.outerInput, SHA256_BLOCK_BYTES);
-    return oneShotHash('sha256', this.outerInput, 'hex');
-  }
-
-  /** Zeroes the padded key blocks; the instance must not be used afterwards. */
-  destroy(): void {
-    this.innerPad.fill(0);
-    this.outerInput.fill(0);
-  }
 }
 
 /** Replaces one string with its HMAC; bound to a device key once, then called per value. */
