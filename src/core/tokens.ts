@@ -1,10 +1,9 @@
 // The token store: tokens exist in storage only as HMAC(token key, token); the plaintext token
 // exists only in the response that created it. Expiry and use counts are enforced on every lookup.
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from '../storage/database';
 import type { Clock } from '../util/clock';
-import { KeyedHmac } from '../util/keyed-hmac';
 import { merged } from '../util/objects';
 import type { Barrier } from './barrier';
 
@@ -128,8 +127,6 @@ export class TokenStore {
    */
   private readonly cache = new Map<string, TokenRecord>();
   private readonly cacheKeyByAccessor = new Map<string, string>();
-  /** The token sub-key's HMAC with its padded key blocks, for the sub-key it was built from; destroyed by clearCache (on seal). */
-  private keyed: { subKey: Uint8Array; hmac: KeyedHmac } | undefined;
   private static readonly CACHE_LIMIT = 10_000;
 
   constructor(private readonly deps: TokenStoreDeps) {
@@ -167,12 +164,7 @@ export class TokenStore {
 
   /** HMAC of a token under the token sub-key: the only form in which tokens are stored. */
   hash(token: string): Buffer {
-    const subKey = this.deps.barrier.subKey(TOKEN_HMAC_PURPOSE);
-    if (this.keyed?.subKey !== subKey) {
-      this.keyed?.hmac.destroy();
-      this.keyed = { subKey, hmac: new KeyedHmac(subKey) };
-    }
-    return this.keyed.hmac.digest(token);
+    return createHmac('sha256', this.deps.barrier.subKey(TOKEN_HMAC_PURPOSE)).update(token).digest();
   }
 
   /**
@@ -227,8 +219,6 @@ export class TokenStore {
 
   /** Forgets every cached entry (on seal, and after bulk changes). */
   clearCache(): void {
-    this.keyed?.hmac.destroy();
-    this.keyed = undefined;
     this.cache.clear();
     this.cacheKeyByAccessor.clear();
     this.ancestorBoundByAccessor.clear();

@@ -1,6 +1,6 @@
 // HMAC format and the hashing walk: every string value hashed, keys and non-strings untouched.
 import { createHmac } from 'node:crypto';
-import { AuditHasher, KeyedHmac, hashData, hashStructure, hmacSha256 } from '../../src/core/audit/hash';
+import { AuditHasher, hashData, hashStructure, hmacSha256 } from '../../src/core/audit/hash';
 
 const key = new Uint8Array(32).fill(7);
 const expected = (value: string) => `hmac-sha256:${createHmac('sha256', Buffer.from(key)).update(value).digest('hex')}`;
@@ -10,17 +10,6 @@ describe('audit hashing', () => {
   it('produces Vault-style identified HMACs', () => {
     expect(hmacSha256(key, 'hvs.secret')).toBe(expected('hvs.secret'));
     expect(hmacSha256(key, 'hvs.secret')).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
-  });
-
-  it('computes exactly createHmac\'s HMAC-SHA256 with the precomputed key blocks, for any key length and value', () => {
-    const values = ['', 'a', 'hvs.secret', 'correct-horse-battery-staple', 'ünïcødé ✓ 🔑', 'x'.repeat(63), 'y'.repeat(64), 'z'.repeat(65), 'w'.repeat(5000)];
-    for (const length of [0, 1, 16, 32, 63, 64, 65, 100, 200]) {
-      const k = Uint8Array.from({ length }, (_, i) => (i * 31 + length) & 0xff);
-      const keyed = new KeyedHmac(k);
-      for (const value of values) expect(keyed.hex(value)).toBe(createHmac('sha256', Buffer.from(k)).update(value, 'utf8').digest('hex'));
-    }
-    const hasher = new AuditHasher(new Uint8Array(key), { logRaw: false, hmacAccessor: true });
-    for (const value of values) expect(hasher.hmac(value)).toBe(expected(value));
   });
 
   it('hashes every string in a deep copy and leaves numbers, booleans, null and keys alone', () => {

@@ -1,10 +1,7 @@
 // HMAC-SHA256 of audit values under a device's key, in Vault's `hmac-sha256:<hex>` form, and the
 // deep-copying walk that replaces every string in request and response data with its HMAC.
 import { createHmac } from 'node:crypto';
-import { KeyedHmac } from '../../util/keyed-hmac';
 import { setOwn } from '../../util/objects';
-
-export { KeyedHmac };
 
 /** Vault's identified-HMAC prefix: operators grep for it and compare against sys/audit-hash. */
 export const HMAC_PREFIX = 'hmac-sha256:';
@@ -93,14 +90,12 @@ export class AuditHasher {
    * `deletion_time` of every live version). It reveals nothing a log line does not already show.
    */
   private emptyHmac: string | undefined;
-  private readonly keyed: KeyedHmac;
 
   constructor(
     private readonly key: Uint8Array,
     readonly options: HashingOptions,
   ) {
-    this.keyed = new KeyedHmac(key);
-    this.hmac = (value) => (value === '' ? (this.emptyHmac ??= HMAC_PREFIX + this.keyed.hex('')) : HMAC_PREFIX + this.keyed.hex(value));
+    this.hmac = (value) => (value === '' ? (this.emptyHmac ??= hmacSha256(this.key, '')) : hmacSha256(this.key, value));
   }
 
   /** A client token or wrapping token: always hashed unless `log_raw`. Empty stays absent. */
@@ -136,7 +131,6 @@ export class AuditHasher {
   /** Zeroes the key and forgets every memoised hash; the hasher must not be used afterwards. */
   destroy(): void {
     this.key.fill(0);
-    this.keyed.destroy();
     this.memo = new WeakMap();
     this.emptyHmac = undefined;
   }
