@@ -157,6 +157,14 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'token.revoked by revoke-orphan: the operator',
+    run: async ({ app, ok, holderLogin, ops }) => {
+      const h = await holderLogin();
+      await ok(request(app).post('/v1/auth/token/revoke-orphan').set(ops.headers).send({ token: h.headers['X-Vault-Token'] }));
+      return { query: { event: 'token.revoked', entity_id: h.entityId }, accessor: h.accessor, expected: { entity_id: h.entityId, owner: 'team-ci', actor: ops.entityId } };
+    },
+  },
+  {
     name: 'token.revoked by revoke-self: the holder',
     run: async ({ app, ok, holderLogin }) => {
       const h = await holderLogin();
