@@ -95,13 +95,13 @@ export class LedgerEvents {
   /**
    * Who caused a lease event: the requester where the manager knows one; a revocation the one who asked
    * for it (stored on the row, as the backend call may come later, in the sweep); the holder for its own
-   * issue and renewals; else the scheduler (expiry, retries).
+   * issue and renewals; the scheduler for expiries and its retries. A revocation whose requester was
+   * not recorded (rows from before migration 015) stays null rather than blamed on the scheduler.
    */
-  private leaseActor(event: LeaseLifecycleEvent, facts: LeaseFacts | undefined): string {
+  private leaseActor(event: LeaseLifecycleEvent, facts: LeaseFacts | undefined): string | null {
     if (event.actor) return event.actor;
-    const holder = facts?.entity_id ?? facts?.token_accessor ?? null;
-    if (event.kind === 'issued' || event.kind === 'renewed') return holder ?? SCHEDULER_ACTOR;
-    if (event.kind === 'revoked' && event.reason !== 'expired' && facts?.revoked_by) return facts.revoked_by;
+    if (event.kind === 'issued' || event.kind === 'renewed') return facts?.entity_id ?? facts?.token_accessor ?? null;
+    if (event.kind === 'revoked' && event.reason !== 'expired') return facts?.revoked_by ?? null;
     return SCHEDULER_ACTOR;
   }
 
