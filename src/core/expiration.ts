@@ -89,6 +89,8 @@ export interface LeaseLifecycleEvent {
   /** The revocation reason ('expired' when the sweep revoked it at its TTL). */
   reason?: string | null;
   detail?: string;
+  /** Who caused it (a requester's entity id or token accessor); absent for the scheduler's own work. */
+  actor?: string | null;
 }
 
 /** A pending lease as the sweep reads it: enough to turn it into a revoking lease. */
@@ -131,6 +133,8 @@ interface LeaseRow {
   last_error: string | null;
   revoked_at: number | null;
   revocation_reason: string | null;
+  /** Who asked for the revocation (null: the scheduler, at expiry). */
+  revoked_by: string | null;
   payload: Buffer;
 }
 
@@ -209,8 +213,8 @@ async function withTimeout<T>(result: T | Promise<T>, ms: number): Promise<T> {
 }
 
 /** What revoking a lease reads: the sweep selects only these (the rest of a row is never looked at). */
-type RevocationRow = Pick<LeaseRow, 'lease_id' | 'mount_uuid' | 'secret_type' | 'state' | 'attempts' | 'revocation_reason' | 'payload'>;
-const REVOCATION_COLUMNS = 'lease_id, mount_uuid, secret_type, state, attempts, payload';
+type RevocationRow = Pick<LeaseRow, 'lease_id' | 'mount_uuid' | 'secret_type' | 'state' | 'attempts' | 'revocation_reason' | 'revoked_by' | 'payload'>;
+const REVOCATION_COLUMNS = 'lease_id, mount_uuid, secret_type, state, attempts, revoked_by, payload';
 
 /**
  * The lease table's statements. Several steer SQLite's planner, which (without statistics) takes an
@@ -232,13 +236,13 @@ export const LEASE_SQL = {
     WHERE state = 'active' AND expire_at <= ? ORDER BY expire_at LIMIT ?`,
   duePending: `SELECT ${REVOCATION_COLUMNS}, revocation_reason FROM leases INDEXED BY leases_pending_by_attempt
     WHERE state IN ('revoking', 'irrevocable') AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
-  markRevoking: "UPDATE leases SET state = 'revoking', next_attempt_at = ?, revocation_reason = ? WHERE lease_id = ? AND state = 'active'",
+  markRevoking: "UPDATE leases SET state = 'revoking', next_attempt_at = ?, revocation_reason = ?, revoked_by = ? WHERE lease_id = ? AND state = 'active'",
   markRevoked: "UPDATE leases SET state = 'revoked', revoked_at = ?, revocation_reason = COALESCE(revocation_reason, ?), next_attempt_at = NULL WHERE lease_id = ?",
   markForced: "UPDATE leases SET state = 'revoked', revoked_at = ?, revocation_reason = 'forced', next_attempt_at = NULL WHERE lease_id = ?",
   markFailed: 'UPDATE leases SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?, revocation_reason = COALESCE(revocation_reason, ?) WHERE lease_id = ?',
   renew: "UPDATE leases SET expire_at = ?, last_renewed_at = ? WHERE lease_id = ? AND state = 'active'",
   event: 'INSERT INTO lease_events (lease_id, at, event, detail) VALUES (?, ?, ?, ?)',
-  byToken: "UPDATE leases SET state = 'revoking', next_attempt_at = ?, revocation_reason = 'token-revoked' WHERE token_accessor = ? AND +state = 'active'",
+  byToken: "UPDATE leases SET state = 'revoking', next_attempt_at = ?, revocation_reason = 'token-revoked', revoked_by = ? WHERE token_accessor = ? AND +state = 'active'",
   prefix: "SELECT * FROM leases WHERE lease_id >= ? AND lease_id < ? AND +state IN ('active', 'revoking', 'irrevocable')",
   // A mount's backend answered again: its pending revocations are due now, not at their backoff.
   pullForward: `UPDATE leases INDEXED BY leases_pending_by_attempt SET next_attempt_at = ?
@@ -286,13 +290,13 @@ export class ExpirationManager {
     get: Statement<[string], LeaseRow>;
     dueActive: Statement<[number, number], RevocationRow>;
     duePending: Statement<[number, number], RevocationRow>;
-    markRevoking: Statement<[number, string, string]>;
+    markRevoking: Statement<[number, string, string | null, string]>;
     markRevoked: Statement<[number, string, string]>;
     markFailed: Statement<[string, number, string, string | null, string]>;
     markForced: Statement<[number, string]>;
     renew: Statement<[number, number, string]>;
     event: Statement<[string, number, string, string | null]>;
-    byToken: Statement<[number, string]>;
+    byToken: Statement<[number, string | null, string]>;
     prefix: Statement<[string, string], LeaseRow>;
     pullForward: Statement<[number, number, string]>;
     tidy: Statement<[number]>;
@@ -459,7 +463,7 @@ export class ExpirationManager {
           mount_accessor: input.requester.mountAccessor ?? null,
           role_name: input.requester.roleName ?? null,
         });
-        this.deps.events?.({ kind: 'issued', leaseId, detail: `ttl=${ttl}s`, justification: input.requester.justification, approvers: input.requester.approvers });
+        this.deps.events?.({ kind: 'issued', leaseId, detail: `ttl=${ttl}s`, actor: input.requester.entityId ?? input.requester.tokenAccessor ?? null, justification: input.requester.justification, approvers: input.requester.approvers });
       })();
     } catch (error) {
       if (pendingLeaseId !== undefined) {
@@ -535,7 +539,7 @@ export class ExpirationManager {
    * Extends a lease by `incrementSeconds` from now (or its original TTL), never past its max.
    * Checked at the point of use: an expired lease cannot be renewed even if no sweep has run.
    */
-  async renew(leaseId: string, incrementSeconds: number | undefined): Promise<{ leaseId: string; ttlSeconds: number; renewable: boolean }> {
+  async renew(leaseId: string, incrementSeconds: number | undefined, actor?: string | null): Promise<{ leaseId: string; ttlSeconds: number; renewable: boolean }> {
     const row = this.row(leaseId);
     const nowMs = this.now();
     if (!row || row.state !== 'active' || row.expire_at <= nowMs) throw new BadRequestError('lease not found or lease is not renewable');
@@ -553,7 +557,7 @@ export class ExpirationManager {
     this.deps.db.transaction(() => {
       this.stmts.renew.run(expireAt, nowMs, leaseId);
       this.stmts.event.run(leaseId, nowMs, 'renewed', `ttl=${Math.round((expireAt - nowMs) / 1000)}s`);
-      this.deps.events?.({ kind: 'renewed', leaseId, detail: `ttl=${Math.round((expireAt - nowMs) / 1000)}s` });
+      this.deps.events?.({ kind: 'renewed', leaseId, detail: `ttl=${Math.round((expireAt - nowMs) / 1000)}s`, actor });
     })();
     return { leaseId, ttlSeconds: Math.round((expireAt - nowMs) / 1000), renewable: true };
   }
@@ -562,41 +566,48 @@ export class ExpirationManager {
     return this.deps.barrier.decryptJSON<LeasePayload>(`leases/${row.lease_id}`, row.payload);
   }
 
-  /** Marks leases for revocation, durably, in one transaction. The sweep (or a sync caller) does the backend work. */
-  private markForRevocation(leaseIds: string[], reason: string): void {
+  /** Marks leases for revocation, durably, in one transaction, with who asked. The sweep (or a sync caller) does the backend work. */
+  private markForRevocation(leaseIds: string[], reason: string, actor: string | null): void {
     const nowMs = this.now();
     this.deps.db.transaction(() => {
       for (const id of leaseIds) {
-        if (this.stmts.markRevoking.run(nowMs, reason, id).changes > 0) this.stmts.event.run(id, nowMs, 'revoke-requested', reason);
+        if (this.stmts.markRevoking.run(nowMs, reason, actor, id).changes > 0) this.stmts.event.run(id, nowMs, 'revoke-requested', reason);
       }
     })();
   }
 
-  /** Called inside the token-revocation transaction: every lease of these tokens is queued for revocation. */
-  markTokenLeases(accessors: string[]): void {
+  /** Called inside the token-revocation transaction: every lease of these tokens is queued for revocation, by whoever revoked the token. */
+  markTokenLeases(accessors: string[], actor: string | null = null): void {
     const nowMs = this.now();
-    for (const accessor of accessors) this.stmts.byToken.run(nowMs, accessor);
+    for (const accessor of accessors) this.stmts.byToken.run(nowMs, actor, accessor);
   }
 
-  /** Revokes one lease. With `sync` the backend call happens before returning and its failure is an error. */
-  async revoke(leaseId: string, options: { sync: boolean }): Promise<void> {
+  /**
+   * Revokes one lease. With `sync` the backend call happens before returning and its failure is an error.
+   * `actor` is who asked (see requestActor); the ledger names it on the revocation.
+   */
+  async revoke(leaseId: string, options: { sync: boolean; actor?: string | null }): Promise<void> {
     const row = this.row(leaseId);
     if (!row || row.state === 'revoked') return;
-    this.markForRevocation([leaseId], 'revoked');
+    this.markForRevocation([leaseId], 'revoked', options.actor ?? null);
     if (!options.sync) return;
-    const failures = await this.revokeRows([this.row(leaseId) as LeaseRow]);
+    const failures = await this.revokeRows([this.row(leaseId) as LeaseRow], options.actor);
     if (failures > 0) throw new InternalError(`failed to revoke lease: ${this.row(leaseId)?.last_error ?? 'backend error'}`);
   }
 
   /** Revokes every lease under a prefix. */
-  async revokePrefix(prefix: string, options: { sync: boolean }): Promise<number> {
+  async revokePrefix(prefix: string, options: { sync: boolean; actor?: string | null }): Promise<number> {
     const rows = this.stmts.prefix.all(prefix, `${prefix}\u{10FFFF}`);
     this.markForRevocation(
       rows.filter((r) => r.state === 'active').map((r) => r.lease_id),
       'revoked-prefix',
+      options.actor ?? null,
     );
     if (options.sync) {
-      const failures = await this.revokeRows(rows.map((r) => this.row(r.lease_id) as LeaseRow));
+      const failures = await this.revokeRows(
+        rows.map((r) => this.row(r.lease_id) as LeaseRow),
+        options.actor,
+      );
       if (failures > 0) throw new InternalError(`failed to revoke ${failures} lease(s) under the prefix; they will be retried`);
     }
     return rows.length;
@@ -606,7 +617,7 @@ export class ExpirationManager {
    * revoke-force: tries the backend once and marks every lease under the prefix revoked whatever
    * the backend says. For credentials an operator has cleaned up by hand.
    */
-  async revokeForce(prefix: string): Promise<number> {
+  async revokeForce(prefix: string, actor: string | null = null): Promise<number> {
     const rows = this.stmts.prefix.all(prefix, `${prefix}\u{10FFFF}`);
     for (const row of rows) {
       try {
@@ -615,7 +626,7 @@ export class ExpirationManager {
         // Ignored by definition of revoke-force; the event below records it.
       }
       this.stmts.markForced.run(this.now(), row.lease_id);
-      this.deps.events?.({ kind: 'revoked', leaseId: row.lease_id, reason: 'forced' });
+      this.deps.events?.({ kind: 'revoked', leaseId: row.lease_id, reason: 'forced', actor });
     }
     return rows.length;
   }
@@ -634,8 +645,12 @@ export class ExpirationManager {
     return Math.round(exp / 2 + (exp / 2) * this.random());
   }
 
-  /** Calls the backends for `rows` (bounded per mount) and records each outcome. Returns the number of failures. */
-  private async revokeRows(rows: RevocationRow[]): Promise<number> {
+  /**
+   * Calls the backends for `rows` (bounded per mount) and records each outcome. Returns the number of failures.
+   * A revocation is recorded as caused by whoever asked for it (the row's `revoked_by`); a failed attempt by
+   * `attemptActor`, the requester of a sync revocation (none: the sweep's own retry).
+   */
+  private async revokeRows(rows: RevocationRow[], attemptActor?: string | null): Promise<number> {
     const mine = rows.filter((r) => r.state !== 'revoked' && !this.inFlight.has(r.lease_id));
     for (const r of mine) this.inFlight.add(r.lease_id);
     const outcomes: { row: RevocationRow; error?: unknown }[] = [];
@@ -665,7 +680,7 @@ export class ExpirationManager {
         for (const { row, error } of outcomes) {
           if (error === undefined) {
             this.stmts.markRevoked.run(nowMs, row.revocation_reason ?? 'revoked', row.lease_id);
-            this.deps.events?.({ kind: 'revoked', leaseId: row.lease_id, reason: row.revocation_reason ?? 'revoked' });
+            this.deps.events?.({ kind: 'revoked', leaseId: row.lease_id, reason: row.revocation_reason ?? 'revoked', actor: row.revoked_by });
             recovered.add(row.mount_uuid);
             continue;
           }
@@ -675,7 +690,7 @@ export class ExpirationManager {
           const nextAttemptAt = nowMs + (irrevocable ? irrevocableRetryMs : this.backoffMs(attempts));
           this.stmts.markFailed.run(irrevocable ? 'irrevocable' : 'revoking', nextAttemptAt, message, row.revocation_reason, row.lease_id);
           this.stmts.event.run(row.lease_id, nowMs, irrevocable ? 'irrevocable' : 'revocation-failed', message);
-          this.deps.events?.({ kind: irrevocable ? 'irrevocable' : 'revoke_failed', leaseId: row.lease_id, reason: row.revocation_reason, detail: message });
+          this.deps.events?.({ kind: irrevocable ? 'irrevocable' : 'revoke_failed', leaseId: row.lease_id, reason: row.revocation_reason, detail: message, actor: attemptActor });
           this.deps.logger.warn({ leaseId: row.lease_id, attempts, irrevocable, nextAttemptAt: new Date(nextAttemptAt).toISOString(), err: message }, 'revocation failed; it will be retried');
         }
         // A success shows the mount's backend works again: retry everything it has pending now.

@@ -55,27 +55,18 @@ export const stringList = (maxItems = 256, maxItem = 512) =>
 export const policyList = (maxItems = 256, maxItem = 512) =>
   stringList(maxItems, maxItem).transform((names) => names.map((n) => n.trim().toLowerCase()).filter((n) => n !== ''));
 
-/** A flat string map (metadata, custom_metadata). Also accepts "k1=v1,k2=v2", and a list of "k=v" strings as Vault's TypeKVPairs does. */
+/**
+ * A flat string map (metadata, custom_metadata), as Vault's TypeKVPairs takes it: an object, a list of
+ * "k=v" strings (what `vault write ... metadata=a=1 metadata=b=2` sends), or one "k=v" string. Each
+ * pair splits on its first "=" only, so a value keeps its commas and "=" (`metadata=desc=a,b`).
+ */
 export const stringMap = (maxKeys = 64, maxKey = 128, maxValue = 512) =>
   z.preprocess(
     (v) => {
-      // Vault's TypeKVPairs also takes a list of "k=v" strings: what `vault write ... metadata=a=1 metadata=b=2` sends.
-      if (Array.isArray(v) && v.every((item) => typeof item === 'string' && item.includes('='))) {
-        const out: Record<string, string> = {};
-        for (const item of v as string[]) {
-          const i = item.indexOf('=');
-          out[item.slice(0, i).trim()] = item.slice(i + 1).trim();
-        }
-        return out;
-      }
-      if (typeof v !== 'string') return v;
-      const out: Record<string, string> = {};
-      for (const pair of v.split(',').filter((p) => p.trim() !== '')) {
-        const i = pair.indexOf('=');
-        if (i < 0) return v;
-        out[pair.slice(0, i).trim()] = pair.slice(i + 1).trim();
-      }
-      return out;
+      const pairs = typeof v === 'string' ? [v] : v;
+      if (!Array.isArray(pairs) || !pairs.every((item) => typeof item === 'string' && item.indexOf('=') > 0)) return v;
+      // Through entries, so "__proto__" is an ordinary key.
+      return Object.fromEntries((pairs as string[]).map((item) => [item.slice(0, item.indexOf('=')), item.slice(item.indexOf('=') + 1)]));
     },
     z.record(z.string().max(maxKey), z.string().max(maxValue)).refine((m) => Object.keys(m).length <= maxKeys, `at most ${maxKeys} keys`),
   );

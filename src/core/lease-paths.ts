@@ -5,6 +5,7 @@ import { BadRequestError } from '../errors';
 import type { ExpirationManager } from './expiration';
 import { bool, durationSeconds, int, str } from './fields';
 import type { BackendRequest, PathDefinition } from './framework';
+import { requestActor } from './governance/events';
 
 const leaseIdField = str(1024).optional().describe('The lease id, e.g. database/creds/readonly/AbC...');
 
@@ -21,23 +22,23 @@ export function leasePaths(expiration: ExpirationManager): PathDefinition[] {
   const prefixFields = z.object({ prefix: str(1024), sync: bool().optional() });
 
   const renew = async (req: BackendRequest) => {
-    const renewed = await expiration.renew(leaseIdOf(req), req.fields.increment as number | undefined);
+    const renewed = await expiration.renew(leaseIdOf(req), req.fields.increment as number | undefined, requestActor(req.identity));
     return { leaseInfo: renewed, data: undefined, warnings: [] as string[] };
   };
   // A queued (sync=false) revocation answers 202 Accepted, as Vault does.
   const accepted = (sync: boolean) => (sync ? undefined : { raw: { statusCode: 202, body: undefined } });
   const revoke = async (req: BackendRequest) => {
     const sync = (req.fields.sync as boolean | undefined) ?? true;
-    await expiration.revoke(leaseIdOf(req), { sync });
+    await expiration.revoke(leaseIdOf(req), { sync, actor: requestActor(req.identity) });
     return accepted(sync);
   };
   const revokePrefix = async (req: BackendRequest) => {
     const sync = (req.fields.sync as boolean | undefined) ?? true;
-    await expiration.revokePrefix(String(req.fields.prefix), { sync });
+    await expiration.revokePrefix(String(req.fields.prefix), { sync, actor: requestActor(req.identity) });
     return accepted(sync);
   };
   const revokeForce = async (req: BackendRequest) => {
-    await expiration.revokeForce(String(req.fields.prefix));
+    await expiration.revokeForce(String(req.fields.prefix), requestActor(req.identity));
     return undefined;
   };
 

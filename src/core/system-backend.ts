@@ -10,6 +10,7 @@ import { keyCeremonyPaths } from './key-ceremony-paths';
 import { snapshotPaths } from './snapshot-paths';
 import { leasePaths } from './lease-paths';
 import { metricsPaths } from './metrics/metrics-paths';
+import { requestActor } from './governance/events';
 import { governancePaths } from './governance/paths';
 import { ledgerPaths } from './governance/ledger-paths';
 import { leaseIndexPaths } from './governance/lease-index';
@@ -418,7 +419,7 @@ function mountTablePaths(vault: Vault, table: MountEntry['table']): PathDefiniti
             const path = fullPath(req);
             const mount = vault.mounts.get(path);
             if (!mount || mount.entry.table !== table) return undefined;
-            await vault.unmount(path);
+            await vault.unmount(path, requestActor(req.identity));
             return undefined;
           },
         },

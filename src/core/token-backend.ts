@@ -7,6 +7,7 @@ import { merged } from '../util/objects';
 import { formatRfc3339 } from '../util/time';
 import { bool, durationSeconds, int, str, policyList, stringList, stringMap } from './fields';
 import type { Backend, BackendRequest, BackendResponse, PathDefinition, RequestIdentity } from './framework';
+import { requestActor } from './governance/events';
 import { normalisePolicyNames } from './policy/policy-store';
 import type { StorageView } from './storage-view';
 import type { TokenEntry, TokenRecord, TokenStore } from './tokens';
@@ -296,6 +297,7 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
         boundCidrs: role?.boundCidrs.length ? role.boundCidrs : undefined,
       },
       f.id,
+      requestActor(identity),
     );
     return { authBlock: authBlock(token, record, now()) };
   };
@@ -401,7 +403,7 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
       description: 'Revoke the calling token, its children and their leases.',
       operations: {
         update: (req) => {
-          tokens.revokeTree(callerRecord(req).entry.accessor);
+          tokens.revokeTree(callerRecord(req).entry.accessor, { actor: requestActor(req.identity) });
           return undefined;
         },
       },
@@ -413,7 +415,7 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
       operations: {
         update: (req) => {
           const record = tokens.lookup(bodyToken(req));
-          if (record) tokens.revokeTree(record.entry.accessor);
+          if (record) tokens.revokeTree(record.entry.accessor, { actor: requestActor(req.identity) });
           return undefined;
         },
       },
@@ -426,7 +428,7 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
       operations: {
         update: (req) => {
           const record = tokens.lookup(bodyToken(req));
-          if (record) tokens.revokeOrphan(record.entry.accessor);
+          if (record) tokens.revokeOrphan(record.entry.accessor, { actor: requestActor(req.identity) });
           return undefined;
         },
       },
@@ -440,7 +442,7 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
           const accessor = req.fields.accessor as string | undefined;
           if (!accessor) throw new BadRequestError('missing field "accessor"');
           if (!tokens.lookupByAccessor(accessor)) throw new BadRequestError('invalid accessor');
-          tokens.revokeTree(accessor);
+          tokens.revokeTree(accessor, { actor: requestActor(req.identity) });
           return undefined;
         },
       },
@@ -455,12 +457,12 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
       pattern: 'tidy',
       description: 'Remove expired tokens and their leases from storage.',
       operations: {
-        update: () => {
+        update: (req) => {
           let removed = 0;
           for (;;) {
             const batch = tokens.expiredAccessors(500);
             if (batch.length === 0) break;
-            for (const accessor of batch) removed += tokens.revokeTree(accessor).length;
+            for (const accessor of batch) removed += tokens.revokeTree(accessor, { actor: requestActor(req.identity), expired: true }).length;
           }
           return { data: { removed }, warnings: ['Tidy operation successfully started. Any information from the operation will be printed to Vault\'s server logs.'] };
         },

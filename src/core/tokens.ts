@@ -59,6 +59,22 @@ export interface TokenEntry {
   lastRenewedAtMs?: number;
 }
 
+/** A revoked token as its row said: the ledger's `token.revoked` names the holder and owner. */
+export interface RevokedToken {
+  accessor: string;
+  entityId: string | null;
+  owner: string | null;
+}
+
+/** Why tokens are revoked: who asked (see requestActor; `scheduler` for the expiry job), and whether the first one expired. */
+export interface RevocationCause {
+  actor: string | null;
+  /** The first token revoked had expired (its children go with it). */
+  expired?: boolean;
+}
+
+const NO_CAUSE: RevocationCause = { actor: null };
+
 /** A live token: its entry plus the mutable columns. */
 export interface TokenRecord {
   entry: TokenEntry;
@@ -91,7 +107,7 @@ export class TokenStore {
   private readonly byAccessor: Statement<[string], TokenRow>;
   private readonly existsStmt: Statement<[string], { one: number }>;
   private readonly children: Statement<[string], { accessor: string }>;
-  private readonly deleteByAccessor: Statement<[string]>;
+  private readonly deleteByAccessor: Statement<[string], { accessor: string; entity_id: string | null; owner: string | null }>;
   private readonly useOnce: Statement<[Buffer], { uses_remaining: number }>;
   private readonly updateExpiry: Statement<[number | null, Uint8Array, string]>;
   private readonly orphanChildren: Statement<[string]>;
@@ -102,8 +118,8 @@ export class TokenStore {
    * does not walk the parent chain per request. Cleared with the cache and on any expiry change.
    */
   private readonly ancestorBoundByAccessor = new Map<string, number | null>();
-  private readonly revokeListeners: ((accessors: string[]) => void)[] = [];
-  private readonly createListeners: ((entry: TokenEntry) => void)[] = [];
+  private readonly revokeListeners: ((revoked: RevokedToken[], cause: RevocationCause) => void)[] = [];
+  private readonly createListeners: ((entry: TokenEntry, actor: string | null) => void)[] = [];
   /**
    * Decrypted entries of recently used tokens, by token hash: the hot path then skips a SELECT and
    * a decrypt. Only tokens without use limits are cached; every revocation, renewal and seal
@@ -123,7 +139,8 @@ export class TokenStore {
     this.byAccessor = db.prepare('SELECT * FROM tokens WHERE accessor = ?');
     this.existsStmt = db.prepare('SELECT 1 AS one FROM tokens WHERE accessor = ?');
     this.children = db.prepare('SELECT accessor FROM tokens WHERE parent_accessor = ?');
-    this.deleteByAccessor = db.prepare('DELETE FROM tokens WHERE accessor = ?');
+    // RETURNING the holder columns: the ledger records who held each revoked token without another read.
+    this.deleteByAccessor = db.prepare('DELETE FROM tokens WHERE accessor = ? RETURNING accessor, entity_id, owner');
     this.useOnce = db.prepare(
       'UPDATE tokens SET uses_remaining = uses_remaining - 1 WHERE token_hash = ? AND uses_remaining > 0 RETURNING uses_remaining',
     );
@@ -135,13 +152,13 @@ export class TokenStore {
     );
   }
 
-  /** Called inside the revoking transaction with every accessor revoked, so leases go with their token. */
-  onRevoke(listener: (accessors: string[]) => void): void {
+  /** Called inside the revoking transaction with every token revoked (root of the tree first) and the cause, so leases go with their token. */
+  onRevoke(listener: (revoked: RevokedToken[], cause: RevocationCause) => void): void {
     this.revokeListeners.push(listener);
   }
 
-  /** Called right after a token is stored (the governance ledger's `token.created`). */
-  onCreate(listener: (entry: TokenEntry) => void): void {
+  /** Called right after a token is stored, with who asked for it (the governance ledger's `token.created`). */
+  onCreate(listener: (entry: TokenEntry, actor: string | null) => void): void {
     this.createListeners.push(listener);
   }
 
@@ -150,8 +167,11 @@ export class TokenStore {
     return createHmac('sha256', this.deps.barrier.subKey(TOKEN_HMAC_PURPOSE)).update(token).digest();
   }
 
-  /** Stores a new token. `tokenValue` is only for the dev root token id and Vault's `id` field (root only). */
-  create(entry: Omit<TokenEntry, 'accessor' | 'createdAtMs'>, tokenValue?: string): { token: string; record: TokenRecord } {
+  /**
+   * Stores a new token. `tokenValue` is only for the dev root token id and Vault's `id` field (root only).
+   * `actor` is who asked (see requestActor); a login passes none and the ledger names the new holder.
+   */
+  create(entry: Omit<TokenEntry, 'accessor' | 'createdAtMs'>, tokenValue?: string, actor: string | null = null): { token: string; record: TokenRecord } {
     const token = tokenValue ?? `hvs.${randomBase62(24)}`;
     const nowMs = this.deps.clock.nowMs();
     const full: TokenEntry = merged(entry, { accessor: randomBase62(24), createdAtMs: nowMs } satisfies Partial<TokenEntry>);
@@ -175,7 +195,7 @@ export class TokenStore {
         full.mountAccessor ?? null,
         full.loginRole ?? full.role ?? null,
       );
-      for (const listener of this.createListeners) listener(full);
+      for (const listener of this.createListeners) listener(full, actor);
     })();
     return { token, record: { entry: full, expireAtMs, usesRemaining } };
   }
@@ -247,39 +267,44 @@ export class TokenStore {
     this.ancestorBoundByAccessor.clear();
   }
 
+  private deleteOne(accessor: string, into: RevokedToken[]): void {
+    const row = this.deleteByAccessor.get(accessor);
+    if (row) into.push({ accessor: row.accessor, entityId: row.entity_id, owner: row.owner });
+  }
+
   /** Revokes a token and, recursively, its children; durable when this returns. Returns every accessor revoked. */
-  revokeTree(accessor: string): string[] {
-    const revoked: string[] = [];
+  revokeTree(accessor: string, cause: RevocationCause = NO_CAUSE): string[] {
+    const revoked: RevokedToken[] = [];
     this.deps.db.transaction(() => {
       const stack = [accessor];
       while (stack.length > 0) {
         const current = stack.pop() as string;
         for (const child of this.children.all(current)) stack.push(child.accessor);
-        if (this.deleteByAccessor.run(current).changes > 0) revoked.push(current);
+        this.deleteOne(current, revoked);
       }
-      for (const listener of this.revokeListeners) listener(revoked);
+      for (const listener of this.revokeListeners) listener(revoked, cause);
     })();
-    for (const accessor of revoked) this.forget(accessor);
-    return revoked;
+    for (const token of revoked) this.forget(token.accessor);
+    return revoked.map((t) => t.accessor);
   }
 
   /** Revokes only this token; its children become orphans (revoke-orphan). */
-  revokeOrphan(accessor: string): string[] {
-    const revoked: string[] = [];
+  revokeOrphan(accessor: string, cause: RevocationCause = NO_CAUSE): string[] {
+    const revoked: RevokedToken[] = [];
     this.deps.db.transaction(() => {
       this.orphanChildren.run(accessor);
-      if (this.deleteByAccessor.run(accessor).changes > 0) revoked.push(accessor);
-      for (const listener of this.revokeListeners) listener(revoked);
+      this.deleteOne(accessor, revoked);
+      for (const listener of this.revokeListeners) listener(revoked, cause);
     })();
     // Children changed parents: drop everything rather than track who they are.
     this.clearCache();
-    return revoked;
+    return revoked.map((t) => t.accessor);
   }
 
   /** Revokes every token an auth mount issued (and their children and leases): the auth method is being disabled. */
-  revokeByAuthPath(authPath: string): number {
+  revokeByAuthPath(authPath: string, cause: RevocationCause = NO_CAUSE): number {
     let revoked = 0;
-    for (const { accessor } of this.byAuthPath.all(authPath)) revoked += this.revokeTree(accessor).length;
+    for (const { accessor } of this.byAuthPath.all(authPath)) revoked += this.revokeTree(accessor, cause).length;
     return revoked;
   }
 

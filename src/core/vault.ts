@@ -26,12 +26,12 @@ import { INVALID_WRAPPING_TOKEN_MESSAGE, WrappingManager, parseWrapTtl } from '.
 import { requireWrapTtl } from './wrapping/paths';
 import { cubbyholeBackend, purgeCubbyhole } from '../engines/cubbyhole';
 import { Ledger } from './governance/ledger';
-import { LedgerEvents } from './governance/ledger-events';
+import { LedgerEvents, SCHEDULER_ACTOR } from './governance/ledger-events';
 import { type TokenRecord, TokenStore } from './tokens';
 import { identityBackend } from './identity/identity-backend';
 import { IdentityStore } from './identity/identity-store';
 import { linkLogin } from './identity/login-link';
-import type { GovernanceEvents } from './governance/events';
+import { type GovernanceEvents, requestActor } from './governance/events';
 import { Offboarder } from './governance/offboard';
 import { BlastRadius } from './governance/blast-radius';
 import { LeaseIndex } from './governance/lease-index';
@@ -199,8 +199,11 @@ export class Vault {
     this.tokens.onCreate((entry) => this.measured?.tokenCreated(entry.authPath, entry.ttlSeconds, entry.type));
     this.tokens.onRevoke(this.ledgerEvents.tokensRevoked);
     // Leases go with their token, in the same transaction that deletes it.
-    this.tokens.onRevoke((accessors) => {
-      this.expiration.markTokenLeases(accessors);
+    this.tokens.onRevoke((revoked, cause) => {
+      this.expiration.markTokenLeases(
+        revoked.map((t) => t.accessor),
+        cause.actor,
+      );
       if (this.scheduler.started) setImmediate(() => void this.scheduler.runNow('lease-sweep'));
     });
     this.offboarder = new Offboarder({ db: deps.db, tokens: this.tokens, expiration: this.expiration, identity: this.identity, events: () => this.governanceEvents });
@@ -218,9 +221,9 @@ export class Vault {
     this.controlGroups = new ControlGroups({ storage: this.store.view('core/control-group/'), wrapping: this.wrapping, identity: this.identity, ledger: this.ledger, clock: deps.clock });
     this.metrics.setPendingApprovalsSource(() => this.controlGroups.pendingCount());
     // A revoked token's cubbyhole goes with it, in the same transaction.
-    this.tokens.onRevoke((accessors) => {
+    this.tokens.onRevoke((revoked) => {
       const cubbyhole = this.mounts.get('cubbyhole/');
-      if (cubbyhole) for (const accessor of accessors) purgeCubbyhole(cubbyhole.storage, accessor);
+      if (cubbyhole) for (const { accessor } of revoked) purgeCubbyhole(cubbyhole.storage, accessor);
     });
     this.scheduler = new Scheduler(deps.logger);
     this.scheduler.register({ name: 'wrapping-tidy', schedule: '0 */5 * * * *', run: () => this.wrapping.tidy(1000) });
@@ -258,9 +261,9 @@ export class Vault {
               return found ? { path: found.entry.path, type: found.entry.type } : undefined;
             },
             // Unlike Vault (hashicorp/vault#7367), disabling an entity also revokes the leases it holds.
-            onEntityDisabled: async (entityId) => {
-              const { revoked, pending } = await this.offboarder.revokeEntityLeases(entityId);
-              this.governanceEvents.entityDisabled({ entityId, actor: 'identity' });
+            onEntityDisabled: async (entityId, actor) => {
+              const { revoked, pending } = await this.offboarder.revokeEntityLeases(entityId, actor);
+              this.governanceEvents.entityDisabled({ entityId, actor });
               return [
                 `disabling the entity revoked the leases it holds (${revoked} revoked${pending > 0 ? `, ${pending} queued for retry` : ''}); its tokens are refused while it stays disabled`,
               ];
@@ -311,7 +314,7 @@ export class Vault {
     for (;;) {
       const batch = this.tokens.expiredAccessors(500);
       if (batch.length === 0) return revoked;
-      for (const accessor of batch) revoked += this.ledgerEvents.expiring(() => this.tokens.revokeTree(accessor)).length;
+      for (const accessor of batch) revoked += this.tokens.revokeTree(accessor, { actor: SCHEDULER_ACTOR, expired: true }).length;
     }
   }
 
@@ -327,15 +330,15 @@ export class Vault {
     }
   }
 
-  /** Disables a mount: its leases are revoked first (synchronously); a failure keeps the mount. */
-  async unmount(path: string): Promise<void> {
+  /** Disables a mount: its leases are revoked first (synchronously); a failure keeps the mount. `actor`: who asked (the ledger's). */
+  async unmount(path: string, actor: string | null = null): Promise<void> {
     const mount = this.mounts.get(path);
     if (!mount) return;
     // Everything checkable is checked before the first side effect: a refused unmount changes nothing.
     this.mounts.assertUnmountable(path);
     // Disabling an auth method ends every login it granted, before anything else goes.
-    if (mount.entry.table === 'auth') this.tokens.revokeByAuthPath(mount.entry.path);
-    await this.expiration.revokePrefix(mount.entry.path, { sync: true });
+    if (mount.entry.table === 'auth') this.tokens.revokeByAuthPath(mount.entry.path, { actor });
+    await this.expiration.revokePrefix(mount.entry.path, { sync: true, actor });
     await this.mounts.unmount(path);
   }
 
@@ -628,7 +631,7 @@ export class Vault {
       } finally {
         // Vault semantics: the last use still works, and the token is revoked right after it
         // (after any lease it created is registered, so the lease goes with it).
-        if (exhausted && token) this.tokens.revokeTree(token.entry.accessor);
+        if (exhausted && token) this.tokens.revokeTree(token.entry.accessor, { actor: requestActor(identity) });
       }
       if (auditRequest && auditScope && auditScope.size > 0) {
         await this.audit.logResponse(merged(auditRequest, { operation, error: undefined, response: this.auditResponse(result, mount) } satisfies Partial<AuditResponseInput>), auditScope);

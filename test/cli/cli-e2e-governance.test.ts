@@ -89,3 +89,22 @@ describe('leasehold governance commands against a dev server', () => {
     expect(blast.holds.tokens).toEqual([expect.objectContaining({ accessor })]);
   });
 });
+
+describe('leasehold write identity/entity metadata, as vault write takes it', () => {
+  it('keeps commas in a metadata value and merges repeated metadata=key=value arguments', async () => {
+    const single = await cli(['write', '-format=json', 'identity/entity', 'name=meta-one', 'metadata=desc=a,b']);
+    expect(single.code).toBe(0);
+    const one = await cli(['read', '-format=json', `identity/entity/id/${JSON.parse(single.stdout).data.id as string}`]);
+    expect(JSON.parse(one.stdout).data.metadata).toEqual({ desc: 'a,b' });
+
+    const repeated = await cli(['write', '-format=json', 'identity/entity', 'name=meta-two', 'metadata=owner=team-x', 'metadata=desc=a,b=c']);
+    expect(repeated.code).toBe(0);
+    const two = await cli(['read', '-format=json', `identity/entity/id/${JSON.parse(repeated.stdout).data.id as string}`]);
+    expect(JSON.parse(two.stdout).data.metadata).toEqual({ owner: 'team-x', desc: 'a,b=c' });
+
+    // Not key=value: refused, nothing created.
+    const bad = await cli(['write', 'identity/entity', 'name=meta-bad', 'metadata=novalue']);
+    expect(bad.code).not.toBe(0);
+    expect((await cli(['read', '-format=json', 'identity/entity/name/meta-bad'])).code).not.toBe(0);
+  });
+});

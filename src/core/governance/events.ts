@@ -19,5 +19,11 @@ export interface GovernanceEvents {
   /** Called once per (non-dry-run) offboarding, after its revocations were attempted. */
   offboarded(event: OffboardedEvent): void;
   /** Called when an entity is disabled (offboarding or identity/ update). */
-  entityDisabled(event: { entityId: string; actor: string; reason?: string; requestId?: string }): void;
+  entityDisabled(event: { entityId: string; actor: string | null; reason?: string; requestId?: string }): void;
+}
+
+/** The actor the ledger records for a request: the requesting token's entity, else its accessor (null: unauthenticated). */
+export function requestActor(identity: { entityId?: string; accessor: string } | undefined): string | null {
+  if (!identity) return null;
+  return identity.entityId !== undefined && identity.entityId !== '' ? identity.entityId : identity.accessor;
 }

@@ -5,7 +5,7 @@ import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from '../../storage/database';
 import type { LeaseLifecycleEvent } from '../expiration';
 import type { RequestIdentity } from '../framework';
-import type { TokenEntry } from '../tokens';
+import type { RevocationCause, RevokedToken, TokenEntry } from '../tokens';
 import type { GovernanceEvents } from './events';
 import type { Ledger, LedgerEventInput } from './ledger';
 
@@ -18,6 +18,7 @@ interface LeaseFacts {
   token_accessor: string | null;
   owner: string | null;
   entity_id: string | null;
+  revoked_by: string | null;
 }
 
 /** An entity id, where the identity work has put one on the record (absent today). */
@@ -29,51 +30,48 @@ function entityOf(value: unknown): string | null {
 /** The hooks the composition root wires into the token store, the expiration manager and the pipeline. */
 export class LedgerEvents {
   private readonly leaseFacts: Statement<[string], LeaseFacts>;
-  private revokingExpired = false;
 
   constructor(
     private readonly ledger: Ledger,
     db: SqliteDatabase,
   ) {
-    this.leaseFacts = db.prepare('SELECT mount_path, request_path, token_accessor, owner, entity_id FROM leases WHERE lease_id = ?');
+    this.leaseFacts = db.prepare('SELECT mount_path, request_path, token_accessor, owner, entity_id, revoked_by FROM leases WHERE lease_id = ?');
   }
 
-  /** `token.created`, in the transaction that stores the token. */
-  readonly tokenCreated = (entry: TokenEntry): void => {
+  /**
+   * `token.created`, in the transaction that stores the token. The actor is the requester; a login
+   * (no requester) is the new holder's own doing: its entity, else the new token.
+   */
+  readonly tokenCreated = (entry: TokenEntry, actor: string | null): void => {
     this.ledger.record({
       event: 'token.created',
       accessor: entry.accessor,
       entityId: entityOf(entry),
       owner: entry.owner,
-      actor: entry.parentAccessor ?? entityOf(entry) ?? entry.accessor,
+      actor: actor ?? entityOf(entry) ?? entry.parentAccessor ?? entry.accessor,
       mount: entry.authPath,
       detail: `policies=${entry.policies.join(',')}`,
     });
   };
 
-  /** `token.revoked` (or `token.expired` inside `expiring`), in the transaction that deletes the tokens. */
-  readonly tokensRevoked = (accessors: string[]): void => {
-    if (accessors.length === 0) return;
-    const expired = this.revokingExpired;
+  /**
+   * `token.revoked` (the first one `token.expired` when it had expired), in the transaction that deletes
+   * the tokens; holder and owner as the deleted rows said.
+   */
+  readonly tokensRevoked = (revoked: RevokedToken[], cause: RevocationCause): void => {
+    if (revoked.length === 0) return;
+    const expired = cause.expired === true;
     this.ledger.record(
-      ...accessors.map((accessor, i): LedgerEventInput => ({
+      ...revoked.map((token, i): LedgerEventInput => ({
         event: expired && i === 0 ? 'token.expired' : 'token.revoked',
-        accessor,
-        actor: expired ? SCHEDULER_ACTOR : null,
+        accessor: token.accessor,
+        entityId: token.entityId,
+        owner: token.owner,
+        actor: cause.actor,
         reason: expired ? (i === 0 ? 'expired' : 'parent expired') : null,
       })),
     );
   };
-
-  /** Runs the expired-token job so its revocations are recorded as `token.expired` by the scheduler. */
-  expiring<T>(run: () => T): T {
-    this.revokingExpired = true;
-    try {
-      return run();
-    } finally {
-      this.revokingExpired = false;
-    }
-  }
 
   /** Lease events, in the expiration manager's transaction; holder and owner come from the lease row. */
   readonly lease = (event: LeaseLifecycleEvent): void => {
@@ -88,12 +86,25 @@ export class LedgerEvents {
       owner: facts?.owner,
       entityId: facts?.entity_id,
       accessor: facts?.token_accessor,
-      actor: expired || event.kind === 'irrevocable' || event.kind === 'revoke_failed' ? SCHEDULER_ACTOR : event.kind === 'issued' || event.kind === 'renewed' ? facts?.token_accessor : null,
+      actor: this.leaseActor(event, facts),
       // lease.issued: the reason is the requester's justification; the detail names the approvers.
       reason: event.kind === 'issued' ? (event.justification ?? null) : event.reason,
       detail: event.approvers && event.approvers.length > 0 ? `${event.detail ?? ''} approvers=${event.approvers.map((a) => a.entity_id).join(',')}`.trim() : event.detail,
     });
   };
+
+  /**
+   * Who caused a lease event: the requester where the manager knows one; a revocation the one who asked
+   * for it (stored on the row, as the backend call may come later, in the sweep); the holder for its own
+   * issue and renewals; the scheduler for expiries and its retries. A revocation whose requester was
+   * not recorded (rows from before migration 015) stays null rather than blamed on the scheduler.
+   */
+  private leaseActor(event: LeaseLifecycleEvent, facts: LeaseFacts | undefined): string | null {
+    if (event.actor) return event.actor;
+    if (event.kind === 'issued' || event.kind === 'renewed') return facts?.entity_id ?? facts?.token_accessor ?? null;
+    if (event.kind === 'revoked' && event.reason !== 'expired') return facts?.revoked_by ?? null;
+    return SCHEDULER_ACTOR;
+  }
 
   /**
    * `secret.released` for a static secret read (KV v1 reads, KV v2 `data/` reads), buffered: no
@@ -139,8 +150,8 @@ export class LedgerEvents {
     },
   };
 
-  /** `entity.created`, in the transaction that stores the entity (first login or identity/ write). */
-  readonly entityCreated = (entity: { id: string; name: string; metadata: Record<string, string> }): void => {
-    this.ledger.record({ event: 'entity.created', entityId: entity.id, owner: entity.metadata.owner ?? null, detail: `name=${entity.name}` });
+  /** `entity.created`, in the transaction that stores the entity: by the requester of an identity/ write, or at first login by the entity itself. */
+  readonly entityCreated = (entity: { id: string; name: string; metadata: Record<string, string> }, actor?: string | null): void => {
+    this.ledger.record({ event: 'entity.created', entityId: entity.id, owner: entity.metadata.owner ?? null, actor: actor ?? entity.id, detail: `name=${entity.name}` });
   };
 }

@@ -95,14 +95,14 @@ export class Offboarder {
    * Revokes leases through their backends now; returns how many the backend confirmed and how many
    * stay queued (the scheduler retries them with backoff, visibly).
    */
-  async revokeLeases(leaseIds: string[]): Promise<{ revoked: number; pending: number }> {
+  async revokeLeases(leaseIds: string[], actor: string | null): Promise<{ revoked: number; pending: number }> {
     let revoked = 0;
     let next = 0;
     const worker = async () => {
       while (next < leaseIds.length) {
         const leaseId = leaseIds[next++] as string;
         try {
-          await this.deps.expiration.revoke(leaseId, { sync: true });
+          await this.deps.expiration.revoke(leaseId, { sync: true, actor });
         } catch {
           // Stays queued for retry; reported as pending below.
         }
@@ -113,9 +113,9 @@ export class Offboarder {
     return { revoked, pending: leaseIds.length - revoked };
   }
 
-  /** Revokes the live leases an entity holds (identity/ update with disabled=true). */
-  async revokeEntityLeases(entityId: string): Promise<{ revoked: number; pending: number }> {
-    return this.revokeLeases(this.leaseIds({ entity_id: entityId }, [entityId], []));
+  /** Revokes the live leases an entity holds (identity/ update with disabled=true), for `actor` (who asked). */
+  async revokeEntityLeases(entityId: string, actor: string | null): Promise<{ revoked: number; pending: number }> {
+    return this.revokeLeases(this.leaseIds({ entity_id: entityId }, [entityId], []), actor);
   }
 
   /** Offboards the selection; with `dryRun` only reports what it would do. */
@@ -139,8 +139,8 @@ export class Offboarder {
     // Entities first: no new login slips in while the rest goes.
     const disabled = this.deps.identity.disableEntities(entityIds);
     let tokensRevoked = 0;
-    for (const accessor of roots) tokensRevoked += this.deps.tokens.revokeTree(accessor).length;
-    const { revoked, pending } = await this.revokeLeases(leases);
+    for (const accessor of roots) tokensRevoked += this.deps.tokens.revokeTree(accessor, { actor: input.actor }).length;
+    const { revoked, pending } = await this.revokeLeases(leases, input.actor);
     const events = this.deps.events();
     for (const id of enabled) events.entityDisabled({ entityId: id, actor: input.actor, reason: input.reason, requestId: input.requestId });
     events.offboarded({

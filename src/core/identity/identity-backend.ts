@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { BadRequestError, NotFoundError } from '../../errors';
 import { bool, str, stringList, stringMap } from '../fields';
 import type { Backend, BackendRequest, BackendResponse, PathDefinition } from '../framework';
+import { requestActor } from '../governance/events';
 import type { Entity, EntityAlias, Group, IdentityStore } from './identity-store';
 
 /** What the backend needs from the core: the store, auth mounts by accessor, and the disable hook. */
@@ -15,7 +16,7 @@ export interface IdentityBackendDeps {
    * Called when an update disables an entity: revokes what it holds. Returns warnings for the
    * response (Vault leaves the leases live; we do not, and say so).
    */
-  onEntityDisabled?: (entityId: string) => Promise<string[]>;
+  onEntityDisabled?: (entityId: string, actor: string | null) => Promise<string[]>;
 }
 
 /** Optional, with a JSON null meaning "not given" (hvac sends every unset option as null). */
@@ -125,7 +126,7 @@ export function identityBackend(deps: IdentityBackendDeps): Backend {
   }
 
   /** Creates or updates; a disable through identity/ also revokes what the entity holds. */
-  async function writeEntity(existing: Entity | undefined, fields: EntityFields): Promise<BackendResponse> {
+  async function writeEntity(existing: Entity | undefined, fields: EntityFields, actor: string | null): Promise<BackendResponse> {
     if (fields.name !== undefined && (!existing || existing.name !== fields.name)) {
       const clash = store.entityByName(fields.name);
       if (clash && clash.id !== existing?.id) {
@@ -135,12 +136,12 @@ export function identityBackend(deps: IdentityBackendDeps): Backend {
     }
     const change = { name: fields.name, metadata: fields.metadata, policies: fields.policies, disabled: fields.disabled };
     if (!existing) {
-      const created = store.createEntity({ ...change, id: fields.id });
+      const created = store.createEntity({ ...change, id: fields.id }, actor);
       return { data: { id: created.id, name: created.name, aliases: null } };
     }
     const wasDisabled = existing.disabled;
     const updated = store.updateEntity(existing, change);
-    const warnings = !wasDisabled && updated.disabled && deps.onEntityDisabled ? await deps.onEntityDisabled(updated.id) : [];
+    const warnings = !wasDisabled && updated.disabled && deps.onEntityDisabled ? await deps.onEntityDisabled(updated.id, actor) : [];
     return { data: { id: updated.id, name: updated.name, aliases: null }, warnings: warnings.length > 0 ? warnings : undefined };
   }
 
@@ -223,7 +224,7 @@ export function identityBackend(deps: IdentityBackendDeps): Backend {
     {
       pattern: 'entity',
       fields: entityFields,
-      operations: { update: (req: BackendRequest<EntityFields>) => writeEntity(req.fields.id ? store.entityById(req.fields.id) : undefined, req.fields) },
+      operations: { update: (req: BackendRequest<EntityFields>) => writeEntity(req.fields.id ? store.entityById(req.fields.id) : undefined, req.fields, requestActor(req.identity)) },
       description: 'Creates an entity, or updates the one with this name or id.',
     },
     ...(['id', 'name'] as const).flatMap((by): PathDefinition[] => [
@@ -232,7 +233,7 @@ export function identityBackend(deps: IdentityBackendDeps): Backend {
         fields: entityFields,
         operations: {
           read: (req) => ({ data: renderEntity(entityOrThrow(req, by)) }),
-          update: (req: BackendRequest<EntityFields>) => writeEntity(entityOrThrow(req, by), by === 'name' ? { ...req.fields, name: undefined } : { ...req.fields, id: undefined }),
+          update: (req: BackendRequest<EntityFields>) => writeEntity(entityOrThrow(req, by), by === 'name' ? { ...req.fields, name: undefined } : { ...req.fields, id: undefined }, requestActor(req.identity)),
           delete: (req) => {
             const entity = by === 'id' ? store.entityById(String(req.fields.id)) : store.entityByName(String(req.fields.name));
             if (entity) store.deleteEntity(entity.id);

@@ -83,7 +83,7 @@ export class IdentityStore {
   /** Entity and group policies by entity id: the ACL asks on every request of a linked token. */
   private readonly policyCache = new Map<string, { policies: string[]; disabled: boolean }>();
   private readonly writeListeners: (() => void)[] = [];
-  private readonly createListeners: ((entity: Entity) => void)[] = [];
+  private readonly createListeners: ((entity: Entity, actor: string | null) => void)[] = [];
 
   constructor(private readonly deps: IdentityStoreDeps) {}
 
@@ -97,14 +97,14 @@ export class IdentityStore {
     for (const listener of this.writeListeners) listener();
   }
 
-  /** Called with each new entity, inside the transaction that stores it (the ledger's `entity.created`). */
-  onEntityCreated(listener: (entity: Entity) => void): void {
+  /** Called with each new entity and who asked (null: a first login), inside the transaction that stores it (the ledger's `entity.created`). */
+  onEntityCreated(listener: (entity: Entity, actor: string | null) => void): void {
     this.createListeners.push(listener);
   }
 
   // Entities
 
-  createEntity(input: { name?: string; metadata?: Record<string, string>; policies?: string[]; disabled?: boolean; id?: string }): Entity {
+  createEntity(input: { name?: string; metadata?: Record<string, string>; policies?: string[]; disabled?: boolean; id?: string }, actor: string | null = null): Entity {
     const nowMs = this.deps.clock.nowMs();
     const id = input.id ?? randomUUID();
     const entity: Entity = {
@@ -119,7 +119,7 @@ export class IdentityStore {
     this.deps.db
       .prepare('INSERT INTO identity_entities (id, name, owner, disabled, created_at, updated_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(entity.id, entity.name, entityOwner(entity) ?? null, entity.disabled ? 1 : 0, nowMs, nowMs, this.entityBody(entity));
-    for (const listener of this.createListeners) listener(entity);
+    for (const listener of this.createListeners) listener(entity, actor);
     this.changed();
     return entity;
   }

@@ -191,7 +191,8 @@ export class WrappingManager {
       if (stored && !this.expired(stored) && tokens.lookupByAccessor(accessor)) continue;
       storage.transaction(() => {
         storage.delete(accessor);
-        tokens.revokeTree(accessor);
+        // A scheduled job: the ledger's `token.expired` by the scheduler (a no-op if already revoked).
+        tokens.revokeTree(accessor, { actor: 'scheduler', expired: true });
       });
       deleted += 1;
     }
@@ -281,7 +282,8 @@ export class WrappingManager {
       // Defence in depth: the pipeline releases control-group requests before this is reached.
       if (stored.controlGroup !== (controlGroup ? true : undefined)) throw new BadRequestError(controlGroup ? INVALID_WRAPPING_TOKEN_MESSAGE : 'request needs further approval');
       storage.delete(accessor);
-      tokens.revokeTree(accessor);
+      // Spent by its own single use: the wrapping token is the actor of its revocation.
+      tokens.revokeTree(accessor, { actor: accessor });
       return stored;
     });
   }
