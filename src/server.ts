@@ -38,6 +38,8 @@ export interface ServerOptions {
   revokeBackoffBaseMs?: number;
   /** Revocation retries: the longest wait between attempts, irrevocable ones included (default 1 min). */
   revokeBackoffMaxMs?: number;
+  /** Response wrapping: unexpired wraps one token may have pending (default 1000). */
+  maxPendingWrapsPerToken?: number;
 }
 
 /** A running server. `rootToken` and `unsealKey` are only set in dev mode. */
@@ -84,7 +86,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     dirLock?.release();
     throw error;
   }
-  const vault = new Vault({ db, clock: systemClock, logger, registry: { ...builtinRegistry(), ...options.registry }, expiration: revocationConfig(options) });
+  const vault = new Vault({ db, clock: systemClock, logger, registry: { ...builtinRegistry(), ...options.registry }, expiration: revocationConfig(options), wrapping: { maxPendingPerToken: options.maxPendingWrapsPerToken } });
 
   let rootToken: string | undefined;
   let unsealKey: string | undefined;

@@ -31,6 +31,8 @@ export interface VaultServerConfig {
   defaultLeaseTtlSeconds?: number;
   maxLeaseTtlSeconds?: number;
   logLevel?: string;
+  /** `max_pending_wraps_per_token`: unexpired response-wrapping tokens one token may have pending. */
+  maxPendingWrapsPerToken?: number;
   /** Informational notes for the log (settings accepted but without effect here). */
   notes: string[];
 }
@@ -155,6 +157,14 @@ function applyDocument(where: Where, entries: HclEntry[], out: VaultServerConfig
         const v = str(where, e).toLowerCase();
         if (!LOG_LEVELS.includes(v)) fail(where, e.line, `"log_level" must be one of ${LOG_LEVELS.join(', ')}`);
         out.logLevel = v;
+        break;
+      }
+      case 'max_pending_wraps_per_token': {
+        const v = e.value;
+        if (e.block || v.kind !== 'number' || !Number.isInteger(v.value) || v.value < 1 || v.value > 1_000_000) {
+          fail(where, e.line, '"max_pending_wraps_per_token" must be a whole number from 1 to 1000000');
+        }
+        out.maxPendingWrapsPerToken = v.value;
         break;
       }
       case 'disable_mlock':

@@ -72,6 +72,8 @@ export interface VaultDeps {
   scheduler?: boolean;
   /** How long the governance ledger keeps events (default 90 days). */
   ledgerRetentionSeconds?: number;
+  /** Response wrapping limits: pending wraps per creating token (default 1000), bytes per wrapped response (1 MiB). */
+  wrapping?: { maxPendingPerToken?: number; maxWrappedBytes?: number };
 }
 
 /** The routing decision for one request path. */
@@ -155,14 +157,14 @@ export class Vault {
       tokens: this.tokens,
       nowMs: () => deps.clock.nowMs(),
     });
-    this.wrapping = new WrappingManager({ tokens: this.tokens, storage: this.store.view('core/wrapping/'), clock: deps.clock });
+    this.wrapping = new WrappingManager({ db: deps.db, tokens: this.tokens, storage: this.store.view('core/wrapping/'), clock: deps.clock, ...deps.wrapping });
     // A revoked token's cubbyhole goes with it, in the same transaction.
     this.tokens.onRevoke((accessors) => {
       const cubbyhole = this.mounts.get('cubbyhole/');
       if (cubbyhole) for (const accessor of accessors) purgeCubbyhole(cubbyhole.storage, accessor);
     });
     this.scheduler = new Scheduler(deps.logger);
-    this.scheduler.register({ name: 'wrapping-tidy', schedule: '0 */5 * * * *', run: () => this.wrapping.tidy(1000) });
+    this.scheduler.register({ name: 'wrapping-tidy', schedule: '0 */5 * * * *', run: () => this.wrapping.tidy() });
     this.scheduler.register({ name: 'lease-sweep', schedule: '* * * * * *', run: () => this.expiration.sweep() });
     this.scheduler.register({ name: 'token-expiry', schedule: '*/5 * * * * *', run: () => this.revokeExpiredTokens() });
     this.scheduler.register({ name: 'lease-tidy', schedule: '0 17 * * * *', run: () => this.expiration.tidy() });
@@ -369,9 +371,9 @@ export class Vault {
   }
 
   /** Stores a successful response under a wrapping token when a wrap TTL was asked for; the audit entry then records `wrap_info`. */
-  private wrapResult(result: VaultResponse, requestId: string, wrapTtlSeconds: number | undefined, creationPath: string): VaultResponse {
+  private wrapResult(result: VaultResponse, requestId: string, wrapTtlSeconds: number | undefined, creationPath: string, creatorAccessor: string | undefined): VaultResponse {
     if (wrapTtlSeconds === undefined || result.body === undefined || result.statusCode !== 200) return result;
-    const wrapInfo = this.wrapping.wrap({ response: result.body as Record<string, unknown>, ttlSeconds: wrapTtlSeconds, creationPath });
+    const wrapInfo = this.wrapping.wrap({ response: result.body as Record<string, unknown>, ttlSeconds: wrapTtlSeconds, creationPath, creatorAccessor });
     return { statusCode: 200, body: envelope({ request_id: requestId, wrap_info: wrapInfo as unknown as Record<string, unknown> }) };
   }
 
@@ -451,6 +453,8 @@ export class Vault {
         // An authorised audit device disable proceeds even when no device can record it (see logRecoveryRequest).
         await logRequest(allowed ? undefined : 'permission denied', allowed && isAuditDisable(mountPath, operation, resolved.canonicalPath));
         if (!allowed) throw new PermissionDeniedError();
+        // A token at its limit of pending wraps is refused before the request does anything (or spends a use).
+        if (wrapTtlSeconds !== undefined) this.wrapping.checkCapacity(token.entry.accessor);
         if (token.usesRemaining !== null && request.token) {
           const use = this.tokens.consumeUse(request.token);
           if (!use.allowed) throw new PermissionDeniedError();
@@ -467,7 +471,7 @@ export class Vault {
         if (operation === 'read' && identity && mount && result.statusCode === 200) {
           this.ledgerEvents.released({ mountType: mount.entry.type, mountPath: mount.entry.path, kvVersion: mount.entry.options.version, relativePath, identity, requestId, data: (result.body as Envelope | undefined)?.data });
         }
-        result = this.wrapResult(result, requestId, wrapTtlSeconds, request.path);
+        result = this.wrapResult(result, requestId, wrapTtlSeconds, request.path, identity?.accessor);
       } finally {
         // Vault semantics: the last use still works, and the token is revoked right after it
         // (after any lease it created is registered, so the lease goes with it).

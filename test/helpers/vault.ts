@@ -20,6 +20,7 @@ export interface VaultOptions {
   registry?: BackendRegistry;
   scheduler?: boolean;
   expiration?: Partial<ExpirationConfig>;
+  wrapping?: { maxPendingPerToken?: number; maxWrappedBytes?: number };
 }
 
 /** A fresh, uninitialised vault with its Express app. */
@@ -33,6 +34,7 @@ export function newVault(options: VaultOptions = {}) {
     registry: { ...builtinRegistry(), ...options.registry },
     scheduler: options.scheduler ?? false,
     expiration: options.expiration,
+    wrapping: options.wrapping,
   });
   const app = createApp({ vault, logger });
   return { vault, app, db, logger };

@@ -27,6 +27,7 @@ export const serverConfigSchema = z
     revoke_max_attempts: z.number().int().min(1).max(1000).describe('failed revocation attempts before a lease is irrevocable').optional(),
     revoke_backoff_base_ms: z.number().int().min(1).max(3_600_000).describe('first wait after a failed revocation, in ms (doubles per attempt)').optional(),
     revoke_backoff_max_ms: z.number().int().min(1).max(86_400_000).describe('longest wait between revocation attempts, in ms').optional(),
+    max_pending_wraps_per_token: z.number().int().min(1).max(1_000_000).describe('unexpired response-wrapping tokens one token may have pending').optional(),
   })
   .strict();
 
@@ -68,6 +69,7 @@ export function resolveServerOptions(flags: ServerFlags, config: ServerConfig = 
   if (config.revoke_max_attempts !== undefined) options.revokeMaxAttempts = config.revoke_max_attempts;
   if (config.revoke_backoff_base_ms !== undefined) options.revokeBackoffBaseMs = config.revoke_backoff_base_ms;
   if (config.revoke_backoff_max_ms !== undefined) options.revokeBackoffMaxMs = config.revoke_backoff_max_ms;
+  if (config.max_pending_wraps_per_token !== undefined) options.maxPendingWrapsPerToken = config.max_pending_wraps_per_token;
   return options;
 }
 
