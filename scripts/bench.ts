@@ -8,10 +8,11 @@ import { kvScenario } from './bench/kv';
 import { type BenchContext, type Scenario, settingsFromEnv } from './bench/scenario';
 import { startupScenario } from './bench/startup';
 import { sweepScenario } from './bench/sweep';
+import { wrappingScenario } from './bench/wrapping';
 import { printTable, type ResultRow } from './bench/table';
 
 /** Every scenario, in the order a full run takes them. */
-const SCENARIOS: Scenario[] = [kvScenario, aclScenario, authScenario, databaseScenario, startupScenario, sweepScenario, blastRadiusScenario];
+const SCENARIOS: Scenario[] = [kvScenario, aclScenario, authScenario, databaseScenario, startupScenario, sweepScenario, wrappingScenario, blastRadiusScenario];
 
 function usage(): string {
   return [
