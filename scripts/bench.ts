@@ -1,4 +1,5 @@
 // `npm run bench [-- scenario...]`: runs the performance scenarios against the real server and prints one table each plus a summary.
+import { aclScenario } from './bench/acl';
 import { authScenario } from './bench/auth';
 import { blastRadiusScenario } from './bench/blast-radius';
 import { installCleanupHandlers } from './bench/cleanup';
@@ -8,10 +9,11 @@ import { type BenchContext, type Scenario, settingsFromEnv } from './bench/scena
 import { snapshotScenario } from './bench/snapshot';
 import { startupScenario } from './bench/startup';
 import { sweepScenario } from './bench/sweep';
+import { wrappingScenario } from './bench/wrapping';
 import { printTable, type ResultRow } from './bench/table';
 
 /** Every scenario, in the order a full run takes them. */
-const SCENARIOS: Scenario[] = [kvScenario, authScenario, databaseScenario, startupScenario, sweepScenario, blastRadiusScenario, snapshotScenario];
+const SCENARIOS: Scenario[] = [kvScenario, aclScenario, authScenario, databaseScenario, startupScenario, sweepScenario, wrappingScenario, blastRadiusScenario, snapshotScenario];
 
 function usage(): string {
   return [

@@ -55,6 +55,8 @@ export interface ServerOptions {
   snapshotMaxBytes?: number;
   /** How long a credential's creation may take before its unfinished issuance is revoked (default 1 min). */
   pendingLeaseGraceMs?: number;
+  /** Response wrapping: unexpired wraps one token may have pending (default 1000). */
+  maxPendingWrapsPerToken?: number;
 }
 
 /** A running server. `rootToken` and `unsealKey` are only set in dev mode. */
@@ -157,6 +159,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       registry,
       expiration: revocationConfig(options),
       systemLeaseTtl,
+      wrapping: { maxPendingPerToken: options.maxPendingWrapsPerToken },
       telemetry: { disabled: options.metricsDisabled, unauthenticatedMetricsAccess: options.unauthenticatedMetricsAccess },
       storage: dataDir ? { dataDir, replaceDatabase } : {},
     });

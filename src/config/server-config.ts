@@ -33,6 +33,8 @@ export interface VaultServerConfig {
   defaultLeaseTtlSeconds?: number;
   maxLeaseTtlSeconds?: number;
   logLevel?: string;
+  /** `max_pending_wraps_per_token`: unexpired response-wrapping tokens one token may have pending. */
+  maxPendingWrapsPerToken?: number;
   /** Informational notes for the log (settings accepted but without effect here). */
   notes: string[];
 }
@@ -186,6 +188,14 @@ function applyDocument(where: Where, entries: HclEntry[], out: VaultServerConfig
       case 'telemetry':
         applyTelemetry(where, bodyOf(where, e), out);
         break;
+      case 'max_pending_wraps_per_token': {
+        const v = e.value;
+        if (e.block || v.kind !== 'number' || !Number.isInteger(v.value) || v.value < 1 || v.value > 1_000_000) {
+          fail(where, e.line, '"max_pending_wraps_per_token" must be a whole number from 1 to 1000000');
+        }
+        out.maxPendingWrapsPerToken = v.value;
+        break;
+      }
       case 'disable_mlock':
         boolOf(where, e);
         out.notes.push('disable_mlock is accepted and ignored: Leasehold does not lock memory (Node cannot mlock its heap)');

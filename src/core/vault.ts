@@ -100,6 +100,8 @@ export interface VaultDeps {
   systemLeaseTtl?: SystemLeaseTtl;
   /** sys/metrics: off entirely (no counting), or served without a token (the config file's telemetry settings). */
   telemetry?: { disabled?: boolean; unauthenticatedMetricsAccess?: boolean };
+  /** Response wrapping limits: pending wraps per creating token (default 1000), bytes per wrapped response (1 MiB). */
+  wrapping?: { maxPendingPerToken?: number; maxWrappedBytes?: number };
 }
 
 /** The routing decision for one request path. */
@@ -217,7 +219,7 @@ export class Vault {
       nowMs: () => deps.clock.nowMs(),
     });
     this.leaseIndex = new LeaseIndex({ db: deps.db, nowMs: () => deps.clock.nowMs() });
-    this.wrapping = new WrappingManager({ tokens: this.tokens, storage: this.store.view('core/wrapping/'), clock: deps.clock });
+    this.wrapping = new WrappingManager({ db: deps.db, tokens: this.tokens, storage: this.store.view('core/wrapping/'), clock: deps.clock, ...deps.wrapping });
     this.controlGroups = new ControlGroups({ storage: this.store.view('core/control-group/'), wrapping: this.wrapping, identity: this.identity, ledger: this.ledger, clock: deps.clock });
     this.metrics.setPendingApprovalsSource(() => this.controlGroups.pendingCount());
     // A revoked token's cubbyhole goes with it, in the same transaction.
@@ -226,7 +228,7 @@ export class Vault {
       if (cubbyhole) for (const { accessor } of revoked) purgeCubbyhole(cubbyhole.storage, accessor);
     });
     this.scheduler = new Scheduler(deps.logger);
-    this.scheduler.register({ name: 'wrapping-tidy', schedule: '0 */5 * * * *', run: () => this.wrapping.tidy(1000) });
+    this.scheduler.register({ name: 'wrapping-tidy', schedule: '0 */5 * * * *', run: () => this.wrapping.tidy() });
     this.scheduler.register({ name: 'control-group-tidy', schedule: '30 * * * * *', run: () => this.controlGroups.tidy(1000) });
     this.scheduler.register({ name: 'lease-sweep', schedule: '* * * * * *', run: () => this.measured?.timeSweep(() => this.expiration.sweep()) ?? this.expiration.sweep() });
     this.scheduler.register({ name: 'token-expiry', schedule: '*/5 * * * * *', run: () => this.revokeExpiredTokens() });
@@ -476,10 +478,10 @@ export class Vault {
   }
 
   /** Stores a successful response under a wrapping token when a wrap TTL was asked for; the audit entry then records `wrap_info`. */
-  private wrapResult(result: VaultResponse, requestId: string, wrapTtlSeconds: number | undefined, creationPath: string): VaultResponse {
+  private wrapResult(result: VaultResponse, requestId: string, wrapTtlSeconds: number | undefined, creationPath: string, creatorAccessor: string | undefined): VaultResponse {
     if (wrapTtlSeconds === undefined || result.body === undefined || result.statusCode !== 200) return result;
     if (Buffer.isBuffer(result.body)) throw new BadRequestError('a binary response (a snapshot) cannot be response-wrapped');
-    const wrapInfo = this.wrapping.wrap({ response: result.body as Record<string, unknown>, ttlSeconds: wrapTtlSeconds, creationPath });
+    const wrapInfo = this.wrapping.wrap({ response: result.body as Record<string, unknown>, ttlSeconds: wrapTtlSeconds, creationPath, creatorAccessor });
     return { statusCode: 200, body: envelope({ request_id: requestId, wrap_info: wrapInfo as unknown as Record<string, unknown> }) };
   }
 
@@ -584,6 +586,8 @@ export class Vault {
         // An authorised audit device disable proceeds even when no device can record it (see logRecoveryRequest).
         await logRequest(allowed ? undefined : 'permission denied', allowed && isAuditDisable(mountPath, operation, resolved.canonicalPath));
         if (!allowed) throw new PermissionDeniedError();
+        // A token at its limit of pending wraps is refused before the request does anything (or spends a use).
+        if (wrapTtlSeconds !== undefined) this.wrapping.checkCapacity(token.entry.accessor);
         // Release controls of the governing rule: a reason first, then approvals (not again when an approved request runs).
         const release = def.tokenOnly ? {} : acl.releaseRulesFor(mountPath + resolved.canonicalPath);
         checkJustification(release.justification, justification);
@@ -626,7 +630,7 @@ export class Vault {
           if (operation === 'read' && identity && mount && result.statusCode === 200) {
             this.ledgerEvents.released({ mountType: mount.entry.type, mountPath: mount.entry.path, kvVersion: mount.entry.options.version, relativePath, identity, requestId, data: (result.body as Envelope | undefined)?.data });
           }
-          result = this.wrapResult(result, requestId, wrapTtlSeconds, request.path);
+          result = this.wrapResult(result, requestId, wrapTtlSeconds, request.path, identity?.accessor);
         }
       } finally {
         // Vault semantics: the last use still works, and the token is revoked right after it

@@ -22,6 +22,7 @@ export interface VaultOptions {
   expiration?: Partial<ExpirationConfig>;
   /** sys/metrics settings (the config file's telemetry). */
   telemetry?: { disabled?: boolean; unauthenticatedMetricsAccess?: boolean };
+  wrapping?: { maxPendingPerToken?: number; maxWrappedBytes?: number };
 }
 
 /** A fresh, uninitialised vault with its Express app. */
@@ -36,6 +37,7 @@ export function newVault(options: VaultOptions = {}) {
     scheduler: options.scheduler ?? false,
     expiration: options.expiration,
     telemetry: options.telemetry,
+    wrapping: options.wrapping,
   });
   const app = createApp({ vault, logger });
   return { vault, app, db, logger };

@@ -17,7 +17,7 @@ function setup() {
   const clock = new ManualClock(START_MS);
   const tokens = new TokenStore({ db: store.db, barrier: store.barrier, clock });
   const storage = store.view('core/wrapping/');
-  const manager = new WrappingManager({ tokens, storage, clock });
+  const manager = new WrappingManager({ db: store.db, tokens, storage, clock });
   return { store, clock, tokens, storage, manager };
 }
 
@@ -244,19 +244,19 @@ describe('lookup and rewrap', () => {
 });
 
 describe('tidy', () => {
-  it('deletes responses whose token expired or was revoked, keeps live ones', () => {
+  it('deletes responses whose token expired or was revoked, keeps live ones', async () => {
     const { manager, clock, tokens, storage } = setup();
     const short = manager.wrap({ response: kvEnvelope(), ttlSeconds: 10, creationPath: 'a' });
     const revoked = manager.wrap({ response: kvEnvelope(), ttlSeconds: 100, creationPath: 'b' });
     const live = manager.wrap({ response: kvEnvelope(), ttlSeconds: 100, creationPath: 'c' });
     tokens.revokeTree(revoked.accessor);
     clock.advanceSeconds(10);
-    expect(manager.tidy()).toBe(2);
+    expect(await manager.tidy()).toBe(2);
     expect(storage.get(short.accessor)).toBeUndefined();
     expect(storage.get(revoked.accessor)).toBeUndefined();
     expect(tokens.lookupByAccessor(short.accessor)).toBeUndefined();
     expect(manager.unwrap(live.token)).toEqual(kvEnvelope());
-    expect(manager.tidy()).toBe(0);
+    expect(await manager.tidy()).toBe(0);
   });
 });
 

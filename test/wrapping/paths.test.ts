@@ -13,7 +13,7 @@ function setup() {
   const store = memoryStorage();
   const clock = new ManualClock();
   const tokens = new TokenStore({ db: store.db, barrier: store.barrier, clock });
-  const manager = new WrappingManager({ tokens, storage: store.view('core/wrapping/'), clock });
+  const manager = new WrappingManager({ db: store.db, tokens, storage: store.view('core/wrapping/'), clock });
   const compiled = compilePaths(wrappingPaths(manager));
   const call = async (
     operation: Operation | 'write',

@@ -38,6 +38,7 @@ export function applyVaultConfigFile(target: string, flags: ConfigurableFlags, o
   if (flags.data === undefined && config.storagePath !== undefined) out.dataDir = config.storagePath;
   if (flags.logLevel === undefined && config.logLevel !== undefined) out.logLevel = config.logLevel;
   if (config.tlsDisable) out.tlsDisable = true;
+  if (config.maxPendingWrapsPerToken !== undefined) out.maxPendingWrapsPerToken = config.maxPendingWrapsPerToken;
   if (config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined) {
     out.tls = {
       certFile: config.tlsCertFile,

@@ -39,6 +39,7 @@ export const serverConfigSchema = z
       .max(3_600_000)
       .describe('how long a credential may take to be created before its unfinished issuance is revoked, in ms (default 60000)')
       .optional(),
+    max_pending_wraps_per_token: z.number().int().min(1).max(1_000_000).describe('unexpired response-wrapping tokens one token may have pending').optional(),
   })
   .strict();
 
@@ -88,6 +89,7 @@ export function resolveServerOptions(flags: ServerFlags, config: ServerConfig = 
     options.snapshotMaxBytes = config.snapshot_max_bytes;
   }
   if (config.pending_lease_grace_ms !== undefined) options.pendingLeaseGraceMs = config.pending_lease_grace_ms;
+  if (config.max_pending_wraps_per_token !== undefined) options.maxPendingWrapsPerToken = config.max_pending_wraps_per_token;
   return options;
 }
 

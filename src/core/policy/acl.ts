@@ -173,28 +173,79 @@ function lowerPriority(a: MergedRule, b: MergedRule): boolean {
   return a.pattern < b.pattern;
 }
 
-function matchesSegments(rule: MergedRule, path: string): boolean {
-  const pathSegments = path.split('/');
-  const ruleSegments = rule.segments;
+/**
+ * One node of the wildcard index: a trie over path segments. A rule `a/+/b*` sits at the node reached
+ * by `a`, then the `+` edge, as a glob on the final segment `b`; a rule `a/+/c` sits at the node below
+ * `a`, `+`, `c` as a rule ending there. Prefix rules (`a/b*`) are the same globs without `+` edges, so
+ * one walk of a path's segments finds every wildcard rule that matches it, at a cost bounded by the
+ * path's depth and segment lengths rather than by how many rules the policies hold.
+ */
+interface WildcardNode {
+  /** Literal segments. Null prototype is not needed: a Map never inherits keys. */
+  children: Map<string, WildcardNode>;
+  /** The `+` edge: any one non-empty segment. */
+  plus?: WildcardNode;
+  /** A `+` rule without a trailing glob whose segments end exactly here. */
+  end?: MergedRule;
+  /** Rules whose final segment is a glob, keyed by that segment without its `*`. */
+  globs?: Map<string, MergedRule>;
+  /** The distinct key lengths of `globs`, longest first. */
+  globLengths?: number[];
+}
+
+function newNode(): WildcardNode {
+  return { children: new Map() };
+}
+
+function insertWildcard(root: WildcardNode, rule: MergedRule): void {
+  const segments = rule.segments;
   const glob = rule.pattern.endsWith('*');
-  for (let i = 0; i < ruleSegments.length; i++) {
-    const r = ruleSegments[i] as string;
-    const last = i === ruleSegments.length - 1;
-    if (i >= pathSegments.length) return false;
-    if (last && glob) {
-      // The final segment is a prefix match (`foo*`), and it may swallow the rest of the path.
-      const rest = pathSegments.slice(i).join('/');
-      return rest.startsWith(r.slice(0, -1));
-    }
-    const p = pathSegments[i];
-    if (p === undefined) return false;
-    if (r === '+') {
-      if (p === '') return false;
+  const walked = glob ? segments.length - 1 : segments.length;
+  let node = root;
+  for (let i = 0; i < walked; i++) {
+    const segment = segments[i] as string;
+    if (segment === '+') {
+      node.plus ??= newNode();
+      node = node.plus;
       continue;
     }
-    if (r !== p) return false;
+    let child = node.children.get(segment);
+    if (!child) {
+      child = newNode();
+      node.children.set(segment, child);
+    }
+    node = child;
   }
-  return pathSegments.length === ruleSegments.length;
+  if (!glob) {
+    node.end = rule;
+    return;
+  }
+  const literal = (segments[walked] as string).slice(0, -1);
+  node.globs ??= new Map();
+  node.globs.set(literal, rule);
+  if (!node.globLengths?.includes(literal.length)) node.globLengths = [...(node.globLengths ?? []), literal.length].sort((a, b) => b - a);
+}
+
+/** The highest-priority wildcard rule matching `segments` below `node` (at depth `depth`), or `best`. */
+function bestWildcard(node: WildcardNode, segments: string[], depth: number, best: MergedRule | undefined): MergedRule | undefined {
+  if (depth === segments.length) {
+    // A rule ending here matches only a path with exactly as many segments.
+    if (node.end && (!best || lowerPriority(best, node.end))) best = node.end;
+    return best;
+  }
+  const segment = segments[depth] as string;
+  if (node.globs && node.globLengths) {
+    // The final glob segment is a prefix of this path segment (and may swallow the rest of the path).
+    for (const length of node.globLengths) {
+      if (length > segment.length) continue;
+      const rule = node.globs.get(length === segment.length ? segment : segment.slice(0, length));
+      if (rule && (!best || lowerPriority(best, rule))) best = rule;
+    }
+  }
+  const child = node.children.get(segment);
+  if (child) best = bestWildcard(child, segments, depth + 1, best);
+  if (node.plus && segment !== '') best = bestWildcard(node.plus, segments, depth + 1, best);
+  return best;
 }
 
 /** Glob match for parameter values: `*` allowed at the start and/or end, as Vault. */
@@ -236,6 +287,8 @@ export interface AclDecision {
 export class Acl {
   private readonly exact = new Map<string, MergedRule>();
   private readonly wildcards: MergedRule[] = [];
+  /** Every wildcard rule, indexed by its segments (see WildcardNode). */
+  private readonly wildcardIndex: WildcardNode = newNode();
   readonly isRoot: boolean;
   /** Whether any rule carries a release control: most ACLs have none, and skip the second lookup. */
   private hasReleaseRules = false;
@@ -283,7 +336,10 @@ export class Acl {
     for (const rule of merged.values()) {
       if (rule.justification || rule.controlGroup) this.hasReleaseRules = true;
       if (rule.kind === 'exact') this.exact.set(rule.pattern, rule);
-      else this.wildcards.push(rule);
+      else {
+        this.wildcards.push(rule);
+        insertWildcard(this.wildcardIndex, rule);
+      }
     }
   }
 
@@ -291,12 +347,8 @@ export class Acl {
   private ruleFor(path: string): MergedRule | undefined {
     const exact = this.exact.get(path);
     if (exact) return exact;
-    let best: MergedRule | undefined;
-    for (const rule of this.wildcards) {
-      const matches = rule.kind === 'prefix' ? path.startsWith(rule.prefix) : matchesSegments(rule, path);
-      if (matches && (!best || lowerPriority(best, rule))) best = rule;
-    }
-    return best;
+    if (this.wildcards.length === 0) return undefined;
+    return bestWildcard(this.wildcardIndex, path.split('/'), 0, undefined);
   }
 
   /** The pattern of the rule that governs `path` (blast radius groups what a rule reaches by it). */

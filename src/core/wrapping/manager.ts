@@ -1,5 +1,7 @@
 // Response wrapping: a response is stored encrypted under a single-use, orphan wrapping token and handed out only by unwrapping it.
+import type { Statement } from 'better-sqlite3';
 import { BadRequestError } from '../../errors';
+import type { SqliteDatabase } from '../../storage/database';
 import type { Clock } from '../../util/clock';
 import { parseDurationSeconds } from '../../util/duration';
 import { formatRfc3339Nano } from '../../util/time';
@@ -43,16 +45,38 @@ export interface WrappingCaller {
 
 /** Deps of the wrapping manager. `tokens` and `storage` must share one database so wrap/unwrap are atomic. */
 export interface WrappingManagerDeps {
+  /** The database holding `storage` and the wrapping index (migration 010). */
+  db: SqliteDatabase;
   tokens: TokenStore;
   /** Barrier-encrypted storage for wrapped responses, e.g. `store.view('core/wrapping/')`. */
   storage: StorageView;
   clock: Clock;
   /** The largest wrapped response, as stored JSON bytes (default 1 MiB): wraps must not fill the disk. */
   maxWrappedBytes?: number;
+  /** How many unexpired wraps one token may have created and not yet had unwrapped (default 1000). */
+  maxPendingPerToken?: number;
+  /** Wraps the tidy deletes per transaction before yielding to the event loop (default 50, a few ms). */
+  tidySliceSize?: number;
 }
 
 /** Default cap on one wrapped response (issue 15 item 3). */
 export const DEFAULT_MAX_WRAPPED_BYTES = 1024 * 1024;
+
+/** Default cap on the pending wraps one token may hold (issue 15 item 3): a token must not fill the store. */
+export const DEFAULT_MAX_PENDING_WRAPS_PER_TOKEN = 1000;
+
+const DEFAULT_TIDY_SLICE_SIZE = 50;
+
+/** The index bucket of wraps made by unauthenticated requests (no creating token). */
+const NO_CREATOR = '';
+
+/** Index rows written by migration 010 for wraps stored before it: their real expiry is unknown until read. */
+const LEGACY_EXPIRE_AT = 0;
+
+interface IndexRow {
+  accessor: string;
+  expire_at: number;
+}
 
 /** One wrapped response at rest, keyed by the wrapping token's accessor (never by the token). */
 interface StoredWrap {
@@ -99,7 +123,57 @@ function isWrappingPolicySet(policies: string[]): boolean {
 
 /** Owns wrapping tokens and the responses they wrap: wrap, unwrap (once), lookup, rewrap and tidy. */
 export class WrappingManager {
-  constructor(private readonly deps: WrappingManagerDeps) {}
+  private readonly stmts: {
+    insert: Statement<[string, string, number]>;
+    remove: Statement<[string]>;
+    reindex: Statement<[string, number, string]>;
+    revoked: Statement<[number, string]>;
+    due: Statement<[number, number], IndexRow>;
+    pending: Statement<[string, number, number], { n: number }>;
+  };
+
+  constructor(private readonly deps: WrappingManagerDeps) {
+    const { db } = deps;
+    this.stmts = {
+      insert: db.prepare('INSERT INTO wrapping_index (accessor, creator, expire_at) VALUES (?, ?, ?)'),
+      remove: db.prepare('DELETE FROM wrapping_index WHERE accessor = ?'),
+      reindex: db.prepare('UPDATE wrapping_index SET creator = ?, expire_at = ? WHERE accessor = ?'),
+      revoked: db.prepare('UPDATE wrapping_index SET expire_at = MIN(expire_at, ?) WHERE accessor = ?'),
+      due: db.prepare('SELECT accessor, expire_at FROM wrapping_index INDEXED BY wrapping_index_by_expiry WHERE expire_at <= ? ORDER BY expire_at LIMIT ?'),
+      // Counts no further than the limit: the check costs the same however many wraps exist.
+      pending: db.prepare('SELECT COUNT(*) AS n FROM (SELECT 1 FROM wrapping_index INDEXED BY wrapping_index_by_creator WHERE creator = ? AND expire_at > ? LIMIT ?)'),
+    };
+    // A revoked wrapping token's wrap is due at once, in the revoking transaction: the creator's
+    // pending count drops now and the next tidy deletes the response. (Not deleted here: a wrapping
+    // token used as the client token has its single use spent, and may be revoked, before its own
+    // unwrap runs.)
+    deps.tokens.onRevoke((accessors) => {
+      const nowMs = deps.clock.nowMs();
+      for (const revoked of accessors) this.stmts.revoked.run(nowMs, revoked.accessor);
+    });
+  }
+
+  /** The most pending wraps one token may hold. */
+  get maxPendingPerToken(): number {
+    return this.deps.maxPendingPerToken ?? DEFAULT_MAX_PENDING_WRAPS_PER_TOKEN;
+  }
+
+  /**
+   * Refuses (400) when `creatorAccessor` already holds the maximum of pending wraps. The core calls
+   * it before running a request that asks for wrapping, so a refused wrap has no side effect; `store`
+   * checks again (the authoritative check).
+   */
+  checkCapacity(creatorAccessor: string | undefined): void {
+    const bucket = creatorAccessor ?? NO_CREATOR;
+    const max = this.maxPendingPerToken;
+    if (this.stmts.pending.get(bucket, this.deps.clock.nowMs(), max)!.n >= max) {
+      throw new BadRequestError(
+        creatorAccessor === undefined
+          ? `too many pending response-wrapping tokens from unauthenticated requests (limit ${max}); unwrap some or wait for them to expire`
+          : `this token already has ${max} pending response-wrapping tokens (the server's limit); unwrap or revoke some, or wait for them to expire`,
+      );
+    }
+  }
 
   /**
    * Wraps `response` (the full Vault envelope that would have been sent) in a new single-use wrapping
@@ -178,25 +252,41 @@ export class WrappingManager {
   }
 
   /**
-   * Deletes stored responses whose wrapping token expired or was revoked without being unwrapped.
-   * Meant for a scheduled job; returns how many were deleted. Bounded by `limit` per call.
+   * Deletes stored responses whose wrapping token expired or was revoked without being unwrapped. Finds them by the expiry index, never by listing: the wraps still pending are
+   * not read at all. Works in slices of `tidySliceSize` wraps, one transaction each, and yields to
+   * the event loop between slices, so requests keep being served while a mass expiry is tidied.
+   * Stops after `limit` wraps; returns how many were deleted.
    */
-  tidy(limit = 1000): number {
-    const { storage, tokens } = this.deps;
+  async tidy(limit = Number.POSITIVE_INFINITY): Promise<number> {
+    const { storage, tokens, clock } = this.deps;
+    const sliceSize = this.deps.tidySliceSize ?? DEFAULT_TIDY_SLICE_SIZE;
     let deleted = 0;
-    for (const accessor of storage.list('')) {
-      if (deleted >= limit) break;
-      if (accessor.endsWith('/')) continue;
-      const stored = storage.getJSON<StoredWrap>(accessor);
-      if (stored && !this.expired(stored) && tokens.lookupByAccessor(accessor)) continue;
+    for (;;) {
+      const nowMs = clock.nowMs();
+      const due = this.stmts.due.all(nowMs, Math.min(sliceSize, limit - deleted));
+      if (due.length === 0) return deleted;
       storage.transaction(() => {
-        storage.delete(accessor);
-        // A scheduled job: the ledger's `token.expired` by the scheduler (a no-op if already revoked).
-        tokens.revokeTree(accessor, { actor: 'scheduler', expired: true });
+        for (const row of due) {
+          if (row.expire_at === LEGACY_EXPIRE_AT && this.reindexLegacy(row.accessor, nowMs)) continue;
+          this.stmts.remove.run(row.accessor);
+          storage.delete(row.accessor);
+          // A scheduled job: the ledger's `token.expired` by the scheduler (a no-op if already revoked).
+          tokens.revokeTree(row.accessor, { actor: 'scheduler', expired: true });
+          deleted += 1;
+        }
       });
-      deleted += 1;
+      if (deleted >= limit) return deleted;
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    return deleted;
+  }
+
+  /** A wrap indexed by migration 010: records its real expiry and creator if it is still live (true), else false (delete it). */
+  private reindexLegacy(accessor: string, nowMs: number): boolean {
+    const stored = this.deps.storage.getJSON<StoredWrap>(accessor);
+    if (!stored || this.expired(stored) || !this.deps.tokens.exists(accessor)) return false;
+    const expireAt = stored.creationTimeMs + stored.ttlSeconds * 1000;
+    this.stmts.reindex.run(stored.creatorAccessor ?? stored.wrappedAccessor ?? NO_CREATOR, Math.max(expireAt, nowMs + 1), accessor);
+    return true;
   }
 
   /** Creates the wrapping token and stores the response under its accessor, atomically. */
@@ -207,6 +297,9 @@ export class WrappingManager {
     if (Buffer.byteLength(JSON.stringify(wrap.response), 'utf8') > maxBytes) throw new BadRequestError(`the response to wrap is larger than the limit of ${maxBytes} bytes`);
     const { tokens, storage } = this.deps;
     return storage.transaction(() => {
+      // A login's wrapped answer (no creating token) is counted against the token it carries.
+      const creator = wrap.creatorAccessor ?? wrap.wrappedAccessor;
+      this.checkCapacity(creator);
       const { token, record } = tokens.create({
         policies: [RESPONSE_WRAPPING_POLICY_NAME],
         displayName: 'response-wrapping',
@@ -225,6 +318,7 @@ export class WrappingManager {
       const creationTimeMs = record.entry.createdAtMs;
       const stored: StoredWrap = { ...wrap, creationTimeMs };
       storage.putJSON(record.entry.accessor, stored);
+      this.stmts.insert.run(record.entry.accessor, creator ?? NO_CREATOR, creationTimeMs + wrap.ttlSeconds * 1000);
       const info: WrapInfo = {
         token,
         accessor: record.entry.accessor,
@@ -281,6 +375,7 @@ export class WrappingManager {
       if (!stored) throw invalidToken();
       // Defence in depth: the pipeline releases control-group requests before this is reached.
       if (stored.controlGroup !== (controlGroup ? true : undefined)) throw new BadRequestError(controlGroup ? INVALID_WRAPPING_TOKEN_MESSAGE : 'request needs further approval');
+      this.stmts.remove.run(accessor);
       storage.delete(accessor);
       // Spent by its own single use: the wrapping token is the actor of its revocation.
       tokens.revokeTree(accessor, { actor: accessor });
