@@ -109,6 +109,7 @@ export async function resolveRequest(
     mountLeaseTtl: incoming.mountLeaseTtl,
     clientToken: incoming.clientToken,
     storage: incoming.storage,
+    delivery: incoming.delivery,
   } satisfies Complete<BackendRequest>;
   const effectiveData: Record<string, unknown> = {};
   for (const key of Object.keys(rawData)) effectiveData[key] = Object.hasOwn(fields, key) && !Object.hasOwn(match.captures, key) ? fields[key] : rawData[key];

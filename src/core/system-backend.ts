@@ -10,6 +10,7 @@ import { keyCeremonyPaths } from './key-ceremony-paths';
 import { leasePaths } from './lease-paths';
 import { governancePaths } from './governance/paths';
 import { ledgerPaths } from './governance/ledger-paths';
+import { runPaths } from './governance/run-paths';
 import { wrappingPaths } from './wrapping/paths';
 import { policyPaths } from './policy/policy-paths';
 import { normalisePolicyName } from './policy/policy-store';
@@ -291,6 +292,7 @@ export function systemBackend(vault: Vault): Backend {
       ...policyPaths({ policies: vault.policies, tokens: vault.tokens }),
       ...leasePaths(vault.expiration),
       ...governancePaths({ offboarder: () => vault.offboarder, blastRadius: () => vault.blastRadius }),
+      ...runPaths({ runs: () => vault.runs, webhooks: () => vault.webhooks }),
       ...wrappingPaths(vault.wrapping),
       ...auditPaths(vault.audit),
       ...ledgerPaths(vault.ledger),

@@ -14,7 +14,7 @@ import { addressInCidrs } from './cidr';
 import { resolveRequest } from './dispatch';
 import { type Envelope, envelope } from './envelope';
 import { DEFAULT_EXPIRATION_CONFIG, type ExpirationConfig, ExpirationManager } from './expiration';
-import { type Backend, type BackendResponse, type CompiledPath, compilePaths, matchPath, type Operation, type RequestIdentity } from './framework';
+import { type Backend, type BackendResponse, type CompiledPath, compilePaths, matchPath, type Operation, type RequestIdentity, type WebhookDelivery } from './framework';
 import { type BackendRegistry, type LiveMount, MountTable } from './mounts';
 import { PolicyStore } from './policy/policy-store';
 import { Scheduler } from '../scheduler/scheduler';
@@ -33,6 +33,8 @@ import { linkLogin } from './identity/login-link';
 import type { GovernanceEvents } from './governance/events';
 import { Offboarder } from './governance/offboard';
 import { BlastRadius } from './governance/blast-radius';
+import { RunRegistry } from './governance/runs';
+import { WebhookReceivers } from './governance/webhooks';
 
 /** A request as the HTTP layer hands it over: canonical path (no `/v1/`), parsed data. */
 export interface VaultRequest {
@@ -45,6 +47,8 @@ export interface VaultRequest {
   requestId?: string;
   /** `X-Vault-Wrap-TTL`: answer with a single-use wrapping token instead of the response. */
   wrapTtl?: string;
+  /** A webhook delivery's raw body and headers (only the HTTP layer's webhook route sets it). */
+  delivery?: WebhookDelivery;
 }
 
 /** What the HTTP layer sends back; `body` undefined means 204. */
@@ -96,6 +100,10 @@ export class Vault {
   readonly identity: IdentityStore;
   readonly offboarder: Offboarder;
   readonly blastRadius: BlastRadius;
+  /** CI runs bound to JWT logins (role run_claims) and their revocation. */
+  readonly runs: RunRegistry;
+  /** Run-end webhook receivers (GitHub, GitLab). */
+  readonly webhooks: WebhookReceivers;
   /** Where offboarding and entity disables report: the ledger. */
   readonly governanceEvents: GovernanceEvents;
   readonly ledger: Ledger;
@@ -155,6 +163,20 @@ export class Vault {
       tokens: this.tokens,
       nowMs: () => deps.clock.nowMs(),
     });
+    this.runs = new RunRegistry({ db: deps.db, barrier: this.barrier, clock: deps.clock, tokens: this.tokens, offboarder: () => this.offboarder, events: () => this.governanceEvents });
+    this.webhooks = new WebhookReceivers({
+      db: deps.db,
+      clock: deps.clock,
+      storage: () => this.store.view('core/governance/webhooks/'),
+      runs: () => this.runs,
+      events: () => this.governanceEvents,
+      roleRunClaims: (jwtMount, roleName) => {
+        const mount = this.mounts.get(jwtMount);
+        if (!mount || mount.entry.table !== 'auth') return undefined;
+        const runClaims = mount.backend.runClaims?.(roleName);
+        return runClaims && runClaims.length > 0 ? { mountAccessor: mount.entry.accessor, runClaims } : undefined;
+      },
+    });
     this.wrapping = new WrappingManager({ tokens: this.tokens, storage: this.store.view('core/wrapping/'), clock: deps.clock });
     // A revoked token's cubbyhole goes with it, in the same transaction.
     this.tokens.onRevoke((accessors) => {
@@ -166,6 +188,7 @@ export class Vault {
     this.scheduler.register({ name: 'lease-sweep', schedule: '* * * * * *', run: () => this.expiration.sweep() });
     this.scheduler.register({ name: 'token-expiry', schedule: '*/5 * * * * *', run: () => this.revokeExpiredTokens() });
     this.scheduler.register({ name: 'lease-tidy', schedule: '0 17 * * * *', run: () => this.expiration.tidy() });
+    this.scheduler.register({ name: 'ci-run-tidy', schedule: '0 41 * * * *', run: () => this.runs.tidy() });
     this.scheduler.register({ name: 'ledger-tidy', schedule: '0 23 * * * *', run: () => this.ledger.tidy() });
     this.scheduler.register({ name: 'backend-periodic', schedule: '*/5 * * * * *', run: () => this.runPeriodic() });
     const system = systemBackend(this);
@@ -421,6 +444,7 @@ export class Vault {
           mountAccessor: token.entry.mountAccessor,
           roleName: token.entry.loginRole ?? token.entry.role,
           context: token.entry.internalData?.context as Record<string, string> | undefined,
+          runKey: token.entry.runKey,
           isRoot: token.entry.policies.includes('root'),
         };
       }
@@ -543,6 +567,7 @@ export class Vault {
       mountLeaseTtl: mount ? effectiveLeaseTtl(mount.entry) : undefined,
       storage: mount?.storage ?? this.store.view(`unmounted/${path}`),
       identity,
+      delivery: request.delivery,
     };
   }
 
@@ -600,6 +625,7 @@ export class Vault {
           entityId: context.identity?.entityId,
           mountAccessor: context.identity?.mountAccessor,
           roleName: context.identity?.roleName,
+          runKey: context.identity?.runKey,
           context: { clientAddress: context.clientAddress, ...(context.identity?.context ? { claims: context.identity.context } : {}) },
         },
       });
@@ -635,6 +661,8 @@ export class Vault {
     const policies = [...new Set(withDefault)].filter((p) => p !== 'root' && p !== 'response-wrapping');
     if (policies.length === 0) throw new BadRequestError('the login would produce a token without policies');
     const holder = linkLogin(this.identity, mount.entry, auth);
+    // A login of a CI run: the run is recorded (claims encrypted) and its key stamped on the token.
+    const runKey = auth.run ? this.runs.recordLogin(mount.entry.accessor, auth.run.claims) : undefined;
     const { token, record } = this.tokens.create({
       policies,
       meta: auth.metadata,
@@ -654,6 +682,7 @@ export class Vault {
       owner: holder.owner,
       mountAccessor: holder.mountAccessor,
       loginRole: holder.roleName,
+      runKey,
     });
     const identityPolicies = holder.entityId ? this.identity.entityPolicies(holder.entityId)?.policies : undefined;
     return authBlock(token, record, this.deps.clock.nowMs(), identityPolicies);

@@ -5,6 +5,8 @@ import express, { type Request, type Response } from 'express';
 import { UnsupportedMediaTypeError, UnsupportedOperationError } from '../errors';
 import type { Operation } from '../core/framework';
 import type { Vault } from '../core/vault';
+import { WEBHOOK_DELIVER_PATH, WEBHOOK_HEADERS, WEBHOOK_MAX_BODY_BYTES } from '../core/governance/webhooks';
+import type { WebhookDelivery } from '../core/framework';
 import type { Logger } from '../logger';
 import { errorToResponse } from './errors';
 import { LIST_HEADER } from './list-method';
@@ -46,6 +48,20 @@ function tokenFrom(req: Request): string | undefined {
   return undefined;
 }
 
+/**
+ * A CI system's webhook delivery: its exact body bytes (the signature covers them, so they are not
+ * parsed here) up to the deliver routes' own limit, and the headers the receiver reads.
+ */
+async function webhookDelivery(req: Request): Promise<WebhookDelivery> {
+  const body = await readBody(req, WEBHOOK_MAX_BODY_BYTES);
+  const headers: Record<string, string> = {};
+  for (const name of WEBHOOK_HEADERS) {
+    const value = req.headers[name];
+    if (typeof value === 'string' && value.length <= 1024) headers[name] = value;
+  }
+  return { body, headers };
+}
+
 /** Writes the whole response: status and headers in one writeHead (no per-header setHeader calls), then the JSON body. */
 function send(res: Response, statusCode: number, body: unknown, head: boolean): void {
   if (body === undefined || statusCode === 204) {
@@ -83,7 +99,11 @@ export function createApp(options: AppOptions): express.Express {
       }
       const operation = operationFor(req, query);
       let data: Record<string, unknown>;
-      if (operation === 'write' || operation === 'patch') {
+      let delivery: WebhookDelivery | undefined;
+      if (operation === 'write' && WEBHOOK_DELIVER_PATH.test(path)) {
+        delivery = await webhookDelivery(req);
+        data = {};
+      } else if (operation === 'write' || operation === 'patch') {
         if (operation === 'patch' && !String(req.headers['content-type'] ?? '').startsWith('application/merge-patch+json')) {
           throw new UnsupportedMediaTypeError('PATCH requests must use Content-Type application/merge-patch+json');
         }
@@ -101,6 +121,7 @@ export function createApp(options: AppOptions): express.Express {
         clientPort: req.socket.remotePort,
         requestId,
         wrapTtl: typeof req.headers['x-vault-wrap-ttl'] === 'string' ? req.headers['x-vault-wrap-ttl'] : undefined,
+        delivery,
       });
       send(res, result.statusCode, result.body, req.method === 'HEAD');
     } catch (error) {

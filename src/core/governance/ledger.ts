@@ -39,7 +39,9 @@ export type LedgerEventKind =
   | 'secret.released'
   | 'entity.created'
   | 'entity.disabled'
-  | 'offboarded';
+  | 'offboarded'
+  | 'run.revoked'
+  | 'webhook.delivered';
 
 /** What a caller knows about an event. Never put a secret value in any field. */
 export interface LedgerEventInput {
