@@ -82,16 +82,15 @@ export class RunRegistry {
     return this.deps.db.prepare('SELECT * FROM governance_runs WHERE run_key = ?').get(runKey) as RunRow | undefined;
   }
 
-  private upsert(runKey: string, mountAccessor: string, claims: Record<string, string>, revokedAtMs: number | null): void {
+  private upsert(runKey: string, mountAccessor: string, claims: Record<string, string>): void {
     const nowMs = this.deps.clock.nowMs();
     const body = this.deps.barrier.encryptJSON(this.location(runKey), { claims } satisfies RunBody);
     this.deps.db
       .prepare(
-        `INSERT INTO governance_runs (run_key, mount_accessor, created_at, last_login_at, revoked_at, body) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (run_key) DO UPDATE SET last_login_at = CASE WHEN excluded.revoked_at IS NULL THEN excluded.last_login_at ELSE last_login_at END,
-           revoked_at = COALESCE(revoked_at, excluded.revoked_at)`,
+        `INSERT INTO governance_runs (run_key, mount_accessor, created_at, last_login_at, revoked_at, body) VALUES (?, ?, ?, ?, NULL, ?)
+         ON CONFLICT (run_key) DO UPDATE SET last_login_at = excluded.last_login_at`,
       )
-      .run(runKey, mountAccessor, nowMs, nowMs, revokedAtMs, body);
+      .run(runKey, mountAccessor, nowMs, nowMs, body);
   }
 
   /**
@@ -101,7 +100,7 @@ export class RunRegistry {
   recordLogin(mountAccessor: string, claims: Record<string, string>): string {
     const runKey = this.runKey(mountAccessor, claims);
     if (this.row(runKey)?.revoked_at != null) throw new BadRequestError('the CI run of this token has ended: its credentials were revoked and it cannot log in again');
-    this.upsert(runKey, mountAccessor, claims, null);
+    this.upsert(runKey, mountAccessor, claims);
     return runKey;
   }
 
@@ -163,15 +162,10 @@ export class RunRegistry {
     return RUN_KEY_PATTERN.test(runKey) && this.row(runKey) !== undefined;
   }
 
-  /**
-   * Revokes every token and lease of a run and refuses its later logins. With `claims` (a CI
-   * system's report of a run it ended) a run never seen is recorded as revoked, so a token of that
-   * run that leaks afterwards cannot log in; without, an unknown run is a 404.
-   */
-  async revoke(input: { runKey: string; actor: string; reason: string; requestId?: string; report?: { mountAccessor: string; claims: Record<string, string> } }): Promise<RunRevocation> {
+  /** Revokes every token and lease of a run and refuses its later logins; an unknown run is a 404. */
+  async revoke(input: { runKey: string; actor: string; reason: string; requestId?: string }): Promise<RunRevocation> {
     const { runKey } = input;
-    if (input.report) this.upsert(runKey, input.report.mountAccessor, input.report.claims, this.deps.clock.nowMs());
-    else if (!this.has(runKey)) throw new NotFoundError();
+    if (!this.has(runKey)) throw new NotFoundError();
     // Logins are refused from here on; then tokens go (their leases are marked in the same
     // transaction), then every live lease of the run is revoked through its backend.
     this.deps.db.prepare('UPDATE governance_runs SET revoked_at = COALESCE(revoked_at, ?) WHERE run_key = ?').run(this.deps.clock.nowMs(), runKey);

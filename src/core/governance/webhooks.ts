@@ -230,27 +230,29 @@ export class WebhookReceivers {
     // Older than the replay window: its delivery id may be forgotten, so it is not acted on.
     if (Number.isFinite(endedMs) && endedMs < this.deps.clock.nowMs() - DELIVERY_RETENTION_MS) return { data: { acted: false, reason: 'the run ended too long ago' } };
 
-    // One run key per distinct (mount, run claims) among the receiver's roles.
-    const targets = new Map<string, { mountAccessor: string; claims: Record<string, string> }>();
+    // One run key per distinct (mount, run claims) among the receiver's roles, for runs that logged
+    // in here: the completed runs of every other repository of an organisation leave no trace.
+    const targets = new Set<string>();
     for (const role of receiver.roles) {
       const found = this.deps.roleRunClaims(receiver.jwtMount, role);
       if (!found || found.runClaims.length === 0) continue;
       if (!found.runClaims.every((c) => Object.hasOwn(reported.claims, c))) continue;
       const claims = Object.fromEntries(found.runClaims.map((c) => [c, reported.claims[c] as string]));
-      targets.set(this.deps.runs().runKey(found.mountAccessor, claims), { mountAccessor: found.mountAccessor, claims });
+      const runKey = this.deps.runs().runKey(found.mountAccessor, claims);
+      if (this.deps.runs().has(runKey)) targets.add(runKey);
     }
     const actor = `webhook:${receiverId}`;
     const reason = provider === 'github' ? `workflow_run completed (delivery ${deliveryId})` : `pipeline finished (delivery ${deliveryId ?? 'without id'})`;
     let tokens = 0;
     let leases = 0;
     let pending = 0;
-    for (const [runKey, report] of targets) {
-      const result = await this.deps.runs().revoke({ runKey, actor, reason, requestId, report });
+    for (const runKey of targets) {
+      const result = await this.deps.runs().revoke({ runKey, actor, reason, requestId });
       tokens += result.tokens_revoked;
       leases += result.leases_revoked;
       pending += result.leases_pending;
     }
-    if (targets.size > 0) this.deps.events().webhookDelivered({ receiver: receiverId, deliveryId: deliveryId ?? '', runKeys: [...targets.keys()], requestId });
+    if (targets.size > 0) this.deps.events().webhookDelivered({ receiver: receiverId, deliveryId: deliveryId ?? '', runKeys: [...targets], requestId });
     return { data: { acted: targets.size > 0, runs: targets.size, tokens_revoked: tokens, leases_revoked: leases, leases_pending: pending } };
   }
 }
