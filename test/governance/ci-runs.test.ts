@@ -9,6 +9,8 @@ import { tryLogin } from '../pg/cluster';
 import { databaseVault } from '../engines/database/setup';
 import { listen } from '../helpers/vault';
 import { GITHUB_ISSUER, githubClaims } from '../auth/github-token';
+import { rememberDelivery } from '../../src/core/governance/webhooks';
+import { openDatabase } from '../../src/storage/database';
 
 const SECRET = 'whsec-0123456789abcdef';
 const GITLAB_TOKEN = 'gitlab-shared-0123456789';
@@ -299,5 +301,51 @@ describe('credentials bound to one CI run', () => {
     });
     expect(missing.status).toBe(400);
     expect(missing.body.errors[0]).toContain('run_attempt');
+  });
+});
+
+describe('remembered webhook delivery ids', () => {
+  it('refuses a repeat, forgets ids past the retention, and keeps at most the cap (oldest go first)', () => {
+    const db = openDatabase(':memory:');
+    const limits = { retentionMs: 1000, max: 3 };
+    expect(rememberDelivery(db, 'github/a', 'd1', 10_000, limits)).toBe(true);
+    expect(rememberDelivery(db, 'github/a', 'd1', 10_001, limits)).toBe(false);
+    // Another receiver has its own ids.
+    expect(rememberDelivery(db, 'github/b', 'd1', 10_002, limits)).toBe(true);
+    expect(rememberDelivery(db, 'github/a', 'd2', 10_003, limits)).toBe(true);
+    expect(rememberDelivery(db, 'github/a', 'd3', 10_004, limits)).toBe(true);
+    const count = () => (db.prepare('SELECT COUNT(*) AS n FROM governance_webhook_deliveries').get() as { n: number }).n;
+    expect(count()).toBe(3);
+    // The oldest (github/a d1) made room.
+    expect(rememberDelivery(db, 'github/a', 'd1', 10_005, limits)).toBe(true);
+    expect(rememberDelivery(db, 'github/a', 'd4', 20_000, limits)).toBe(true);
+    expect(count()).toBe(1);
+    db.close();
+  });
+});
+
+describe('webhook receiver configuration', () => {
+  let s: Setup;
+  afterEach(async () => {
+    await s?.close();
+  });
+
+  it('warns about roles a delivery cannot act on, and refuses a receiver without secret, mount or roles', async () => {
+    s = await setup();
+    const warned = await s.ok(s.asRoot('PUT', 'sys/governance/webhooks/github/mixed', { secret: SECRET, jwt_mount: 'jwt', roles: ['ci', 'gl', 'nope'] }), 200);
+    expect(warned.body.warnings).toHaveLength(2);
+    expect(warned.body.warnings.join(' ')).toContain('"gl"');
+    expect(warned.body.warnings.join(' ')).toContain('"nope"');
+    expect((await s.asRoot('PUT', 'sys/governance/webhooks/github/none', { jwt_mount: 'jwt', roles: ['ci'] })).status).toBe(400);
+    expect((await s.asRoot('PUT', 'sys/governance/webhooks/github/none', { secret: SECRET, roles: ['ci'] })).status).toBe(400);
+    expect((await s.asRoot('PUT', 'sys/governance/webhooks/github/none', { secret: SECRET, jwt_mount: 'jwt' })).status).toBe(400);
+    expect((await s.asRoot('PUT', 'sys/governance/webhooks/github/none', { secret: SECRET, jwt_mount: '../sys', roles: ['ci'] })).status).toBe(400);
+    // A later write without the secret keeps it.
+    await s.ok(s.asRoot('PUT', 'sys/governance/webhooks/github/acme', { roles: ['ci'] }));
+    const a = await s.github(900, 1);
+    expect((await s.deliverGithub('workflow_run', workflowRun(900, 1))).body.data).toMatchObject({ acted: true, tokens_revoked: 2 });
+    expect(await s.gone(a)).toBe(true);
+    const listed = await s.ok(s.call('LIST', 'sys/governance/webhooks/github', { token: s.rootToken }), 200);
+    expect(listed.body.data.keys.sort()).toEqual(['acme', 'mixed']);
   });
 });

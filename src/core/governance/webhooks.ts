@@ -71,7 +71,7 @@ type ConfigFields = z.infer<typeof configFields>;
 function normaliseMount(raw: string): string {
   let path = raw.trim().replace(/^\/+|\/+$/g, '');
   if (!path.startsWith('auth/')) path = `auth/${path}`;
-  if (!/^auth\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(path)) throw new BadRequestError('invalid value for field "jwt_mount": must name an auth mount such as "jwt"');
+  if (!/^auth\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(path) || path.split('/').some((segment) => segment === '.' || segment === '..')) throw new BadRequestError('invalid value for field "jwt_mount": must name an auth mount such as "jwt"');
   return `${path}/`;
 }
 
@@ -142,6 +142,24 @@ function gitlabReport(event: string | undefined, body: unknown): Reported {
   return { claims: { project_path: parsed.data.project.path_with_namespace, pipeline_id: String(attributes.id) }, endedAt: attributes.finished_at ?? undefined };
 }
 
+/**
+ * Remembers a delivery id for a receiver; false when it was already seen (a replay). Ids older than
+ * the retention go first, and beyond `max` ids the oldest go, so the table stays bounded.
+ */
+export function rememberDelivery(db: SqliteDatabase, receiver: string, deliveryId: string, nowMs: number, limits = { retentionMs: DELIVERY_RETENTION_MS, max: MAX_REMEMBERED_DELIVERIES }): boolean {
+  return db.transaction(() => {
+    db.prepare('DELETE FROM governance_webhook_deliveries WHERE seen_at < ?').run(nowMs - limits.retentionMs);
+    const inserted = db.prepare('INSERT OR IGNORE INTO governance_webhook_deliveries (receiver, delivery_id, seen_at) VALUES (?, ?, ?)').run(receiver, deliveryId, nowMs).changes > 0;
+    const { n } = db.prepare('SELECT COUNT(*) AS n FROM governance_webhook_deliveries').get() as { n: number };
+    if (n > limits.max) {
+      db.prepare(
+        'DELETE FROM governance_webhook_deliveries WHERE (receiver, delivery_id) IN (SELECT receiver, delivery_id FROM governance_webhook_deliveries ORDER BY seen_at LIMIT ?)',
+      ).run(n - limits.max);
+    }
+    return inserted;
+  })();
+}
+
 /** Deps of the receivers; wired by the system backend. */
 export interface WebhookDeps {
   db: SqliteDatabase;
@@ -161,7 +179,8 @@ export class WebhookReceivers {
     return `${provider}/${receiverName.toLowerCase()}`;
   }
 
-  write(provider: Provider, fields: ConfigFields): void {
+  /** Stores a receiver; warns about roles that cannot be acted on (yet): no such mount or role, or no run_claims. */
+  write(provider: Provider, fields: ConfigFields): string[] {
     const key = this.key(provider, fields.name);
     const existing = this.deps.storage().getJSON<Receiver>(key);
     const secret = fields.secret ?? existing?.secret;
@@ -173,6 +192,14 @@ export class WebhookReceivers {
     if (roles === undefined || roles.length === 0) throw new BadRequestError('missing roles');
     if (!roles.every((r) => /^[a-z0-9][a-z0-9._-]*$/.test(r))) throw new BadRequestError('invalid value for field "roles": role names only');
     this.deps.storage().putJSON(key, { secret, jwtMount, roles } satisfies Receiver);
+    const known = provider === 'github' ? ['repository', 'run_id', 'run_attempt'] : ['project_path', 'pipeline_id'];
+    const warnings: string[] = [];
+    for (const role of roles) {
+      const found = this.deps.roleRunClaims(jwtMount, role);
+      if (!found) warnings.push(`role "${role}" on ${jwtMount} does not exist or has no run_claims: its runs are not revoked until it does`);
+      else if (!found.runClaims.every((c) => known.includes(c))) warnings.push(`role "${role}" names run_claims a ${provider} delivery does not carry (it carries ${known.join(', ')}): its runs are not revoked`);
+    }
+    return warnings;
   }
 
   read(provider: Provider, receiverName: string): Record<string, unknown> {
@@ -188,21 +215,6 @@ export class WebhookReceivers {
 
   list(provider: Provider): string[] {
     return this.deps.storage().list(`${provider}/`).filter((k) => !k.endsWith('/'));
-  }
-
-  /** Remembers a delivery id; false when it was already seen (a replay). Keeps the table bounded. */
-  private remember(receiver: string, deliveryId: string): boolean {
-    const nowMs = this.deps.clock.nowMs();
-    const db = this.deps.db;
-    return db.transaction(() => {
-      db.prepare('DELETE FROM governance_webhook_deliveries WHERE seen_at < ?').run(nowMs - DELIVERY_RETENTION_MS);
-      const inserted = db.prepare('INSERT OR IGNORE INTO governance_webhook_deliveries (receiver, delivery_id, seen_at) VALUES (?, ?, ?)').run(receiver, deliveryId, nowMs).changes > 0;
-      const { n } = db.prepare('SELECT COUNT(*) AS n FROM governance_webhook_deliveries').get() as { n: number };
-      if (n > MAX_REMEMBERED_DELIVERIES) {
-        db.prepare('DELETE FROM governance_webhook_deliveries WHERE rowid IN (SELECT rowid FROM governance_webhook_deliveries ORDER BY seen_at LIMIT ?)').run(n - MAX_REMEMBERED_DELIVERIES);
-      }
-      return inserted;
-    })();
   }
 
   /** Authenticates a delivery and revokes the run it reports finished. */
@@ -224,7 +236,7 @@ export class WebhookReceivers {
 
     const body = parseBody(delivery.body);
     const reported = provider === 'github' ? githubReport(headers['x-github-event'], body) : gitlabReport(headers['x-gitlab-event'], body);
-    if (deliveryId !== undefined && !this.remember(receiverId, deliveryId)) throw new ReplayedDeliveryError();
+    if (deliveryId !== undefined && !rememberDelivery(this.deps.db, receiverId, deliveryId, this.deps.clock.nowMs())) throw new ReplayedDeliveryError();
     if ('ignored' in reported) return { data: { acted: false, reason: reported.ignored } };
     const endedMs = reported.endedAt ? Date.parse(reported.endedAt) : NaN;
     // Older than the replay window: its delivery id may be forgotten, so it is not acted on.
@@ -289,8 +301,8 @@ export function webhookPaths(receivers: () => WebhookReceivers): PathDefinition[
       sudo: true,
       operations: {
         update: (req: BackendRequest<ConfigFields>) => {
-          receivers().write(provider(req), req.fields);
-          return undefined;
+          const warnings = receivers().write(provider(req), req.fields);
+          return warnings.length > 0 ? { warnings } : undefined;
         },
         read: (req: BackendRequest<ConfigFields>) => ({ data: receivers().read(provider(req), req.fields.name) }),
         delete: (req: BackendRequest<ConfigFields>) => {
