@@ -22,7 +22,27 @@ const MAX_LISTED = 1000;
 const MAX_SHOWN = 10_000;
 /** Runs without live tokens or leases are forgotten this long after their last login. */
 const RUN_RETENTION_MS = 30 * 86400_000;
-const LIVE = "state IN ('active', 'revoking', 'irrevocable')";
+/** Live leases; `+state` keeps the state index out so the run or token index is used (see LEASE_SQL). */
+const LIVE = "+state IN ('active', 'revoking', 'irrevocable')";
+
+/** Every statement of the run registry, planned by test/storage/run-plans.test.ts (none scans tokens or leases). */
+export const RUN_SQL = {
+  get: 'SELECT * FROM governance_runs WHERE run_key = ?',
+  upsert: `INSERT INTO governance_runs (run_key, mount_accessor, created_at, last_login_at, revoked_at, body) VALUES (?, ?, ?, ?, NULL, ?)
+    ON CONFLICT (run_key) DO UPDATE SET last_login_at = excluded.last_login_at`,
+  newest: 'SELECT * FROM governance_runs ORDER BY created_at DESC, run_key LIMIT ?',
+  countTokens: 'SELECT COUNT(*) AS n FROM tokens WHERE run_key = ?',
+  countLiveLeases: `SELECT COUNT(*) AS n FROM leases WHERE run_key = ? AND ${LIVE}`,
+  shownTokens: 'SELECT accessor, parent_accessor, expire_at FROM tokens WHERE run_key = ? ORDER BY created_at LIMIT ?',
+  shownLeases: 'SELECT lease_id, state, expire_at, revoked_at FROM leases WHERE run_key = ? ORDER BY issued_at LIMIT ?',
+  markRevoked: 'UPDATE governance_runs SET revoked_at = COALESCE(revoked_at, ?) WHERE run_key = ?',
+  tokens: 'SELECT accessor FROM tokens WHERE run_key = ?',
+  liveLeases: `SELECT lease_id FROM leases WHERE run_key = ? AND ${LIVE}`,
+  liveLeasesOfToken: `SELECT lease_id FROM leases WHERE token_accessor = ? AND ${LIVE}`,
+  tidy: `DELETE FROM governance_runs WHERE last_login_at < ?
+    AND NOT EXISTS (SELECT 1 FROM tokens WHERE tokens.run_key = governance_runs.run_key)
+    AND NOT EXISTS (SELECT 1 FROM leases WHERE leases.run_key = governance_runs.run_key AND +leases.state IN ('active', 'revoking', 'irrevocable'))`,
+} as const;
 
 /** What a run row's encrypted body holds. */
 interface RunBody {
@@ -79,18 +99,13 @@ export class RunRegistry {
   }
 
   private row(runKey: string): RunRow | undefined {
-    return this.deps.db.prepare('SELECT * FROM governance_runs WHERE run_key = ?').get(runKey) as RunRow | undefined;
+    return this.deps.db.prepare(RUN_SQL.get).get(runKey) as RunRow | undefined;
   }
 
   private upsert(runKey: string, mountAccessor: string, claims: Record<string, string>): void {
     const nowMs = this.deps.clock.nowMs();
     const body = this.deps.barrier.encryptJSON(this.location(runKey), { claims } satisfies RunBody);
-    this.deps.db
-      .prepare(
-        `INSERT INTO governance_runs (run_key, mount_accessor, created_at, last_login_at, revoked_at, body) VALUES (?, ?, ?, ?, NULL, ?)
-         ON CONFLICT (run_key) DO UPDATE SET last_login_at = excluded.last_login_at`,
-      )
-      .run(runKey, mountAccessor, nowMs, nowMs, body);
+    this.deps.db.prepare(RUN_SQL.upsert).run(runKey, mountAccessor, nowMs, nowMs, body);
   }
 
   /**
@@ -114,7 +129,7 @@ export class RunRegistry {
 
   /** LIST sys/governance/runs: the newest runs with their claims and what they still hold. */
   list(): { keys: string[]; key_info: Record<string, unknown> } {
-    const rows = this.deps.db.prepare('SELECT * FROM governance_runs ORDER BY created_at DESC, run_key LIMIT ?').all(MAX_LISTED) as RunRow[];
+    const rows = this.deps.db.prepare(RUN_SQL.newest).all(MAX_LISTED) as RunRow[];
     const keyInfo: Record<string, unknown> = {};
     for (const row of rows) {
       keyInfo[row.run_key] = {
@@ -123,8 +138,8 @@ export class RunRegistry {
         created_time: iso(row.created_at),
         last_login_time: iso(row.last_login_at),
         revoked_time: iso(row.revoked_at),
-        tokens: this.count('SELECT COUNT(*) AS n FROM tokens WHERE run_key = ?', row.run_key),
-        leases: this.count(`SELECT COUNT(*) AS n FROM leases WHERE run_key = ? AND ${LIVE}`, row.run_key),
+        tokens: this.count(RUN_SQL.countTokens, row.run_key),
+        leases: this.count(RUN_SQL.countLiveLeases, row.run_key),
       };
     }
     return { keys: rows.map((r) => r.run_key), key_info: keyInfo };
@@ -134,12 +149,12 @@ export class RunRegistry {
   show(runKey: string): Record<string, unknown> {
     const row = RUN_KEY_PATTERN.test(runKey) ? this.row(runKey) : undefined;
     if (!row) throw new NotFoundError();
-    const tokens = this.deps.db.prepare('SELECT accessor, parent_accessor, expire_at FROM tokens WHERE run_key = ? ORDER BY created_at LIMIT ?').all(runKey, MAX_SHOWN) as {
+    const tokens = this.deps.db.prepare(RUN_SQL.shownTokens).all(runKey, MAX_SHOWN) as {
       accessor: string;
       parent_accessor: string | null;
       expire_at: number | null;
     }[];
-    const leases = this.deps.db.prepare('SELECT lease_id, state, expire_at, revoked_at FROM leases WHERE run_key = ? ORDER BY issued_at LIMIT ?').all(runKey, MAX_SHOWN) as {
+    const leases = this.deps.db.prepare(RUN_SQL.shownLeases).all(runKey, MAX_SHOWN) as {
       lease_id: string;
       state: string;
       expire_at: number;
@@ -168,10 +183,10 @@ export class RunRegistry {
     if (!this.has(runKey)) throw new NotFoundError();
     // Logins are refused from here on; then tokens go (their leases are marked in the same
     // transaction), then every live lease of the run is revoked through its backend.
-    this.deps.db.prepare('UPDATE governance_runs SET revoked_at = COALESCE(revoked_at, ?) WHERE run_key = ?').run(this.deps.clock.nowMs(), runKey);
-    const accessors = (this.deps.db.prepare('SELECT accessor FROM tokens WHERE run_key = ?').all(runKey) as { accessor: string }[]).map((r) => r.accessor);
-    const byToken = this.deps.db.prepare(`SELECT lease_id FROM leases WHERE token_accessor = ? AND ${LIVE}`);
-    const leaseIds = new Set((this.deps.db.prepare(`SELECT lease_id FROM leases WHERE run_key = ? AND ${LIVE}`).all(runKey) as { lease_id: string }[]).map((r) => r.lease_id));
+    this.deps.db.prepare(RUN_SQL.markRevoked).run(this.deps.clock.nowMs(), runKey);
+    const accessors = (this.deps.db.prepare(RUN_SQL.tokens).all(runKey) as { accessor: string }[]).map((r) => r.accessor);
+    const byToken = this.deps.db.prepare(RUN_SQL.liveLeasesOfToken);
+    const leaseIds = new Set((this.deps.db.prepare(RUN_SQL.liveLeases).all(runKey) as { lease_id: string }[]).map((r) => r.lease_id));
     for (const accessor of accessors) for (const r of byToken.all(accessor) as { lease_id: string }[]) leaseIds.add(r.lease_id);
     let tokensRevoked = 0;
     for (const accessor of accessors) tokensRevoked += this.deps.tokens.revokeTree(accessor).length;
@@ -182,13 +197,6 @@ export class RunRegistry {
 
   /** Forgets runs that hold nothing any more and have not logged in for the retention period. */
   tidy(): number {
-    const cutoff = this.deps.clock.nowMs() - RUN_RETENTION_MS;
-    return this.deps.db
-      .prepare(
-        `DELETE FROM governance_runs WHERE last_login_at < ?
-           AND NOT EXISTS (SELECT 1 FROM tokens WHERE tokens.run_key = governance_runs.run_key)
-           AND NOT EXISTS (SELECT 1 FROM leases WHERE leases.run_key = governance_runs.run_key AND leases.${LIVE})`,
-      )
-      .run(cutoff).changes;
+    return this.deps.db.prepare(RUN_SQL.tidy).run(this.deps.clock.nowMs() - RUN_RETENTION_MS).changes;
   }
 }

@@ -221,7 +221,12 @@ export class WebhookReceivers {
   async deliver(provider: Provider, receiverName: string, delivery: WebhookDelivery | undefined, requestId: string): Promise<BackendResponse> {
     // An unknown receiver answers exactly as a bad signature does: names cannot be probed.
     const receiver = this.deps.storage().getJSON<Receiver>(this.key(provider, receiverName));
-    if (!receiver || !delivery) throw new UnauthenticatedDeliveryError();
+    if (!delivery) throw new UnauthenticatedDeliveryError();
+    if (!receiver) {
+      // The same work as a real check, so the answer's timing does not tell the receiver is unknown.
+      githubSignatureValid('leasehold-no-such-receiver', delivery.body, delivery.headers['x-hub-signature-256']);
+      throw new UnauthenticatedDeliveryError();
+    }
     const headers = delivery.headers;
     const authentic =
       provider === 'github'
