@@ -660,9 +660,10 @@ export class Vault {
     const withDefault = auth.noDefaultPolicy || auth.policies.includes('default') ? auth.policies : [...auth.policies, 'default'];
     const policies = [...new Set(withDefault)].filter((p) => p !== 'root' && p !== 'response-wrapping');
     if (policies.length === 0) throw new BadRequestError('the login would produce a token without policies');
-    const holder = linkLogin(this.identity, mount.entry, auth);
-    // A login of a CI run: the run is recorded (claims encrypted) and its key stamped on the token.
+    // A login of a CI run: the run is recorded (claims encrypted) and its key stamped on the token;
+    // a run already revoked is refused before anything (an entity included) is created for it.
     const runKey = auth.run ? this.runs.recordLogin(mount.entry.accessor, auth.run.claims) : undefined;
+    const holder = linkLogin(this.identity, mount.entry, auth);
     const { token, record } = this.tokens.create({
       policies,
       meta: auth.metadata,
