@@ -218,6 +218,9 @@ describe('credentials bound to one CI run', () => {
     expect(replay.status).toBe(409);
     expect(await s.intact(b)).toBe(true);
 
+    // A second delivery (new id) for the revoked run acts on nothing and records nothing more.
+    expect((await s.deliverGithub('workflow_run', payload)).body.data).toMatchObject({ acted: false, runs: 0 });
+
     // The ended run cannot log in again with a (still valid) token of that run; its show says revoked.
     const again = await s.call('POST', 'auth/jwt/login', { body: { role: 'ci', jwt: await new SignJWT({ ...githubClaims({ run_id: '100', run_attempt: '1' }), iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 300 }).setProtectedHeader({ alg: 'RS256' }).sign(privateKey) } });
     expect(again.status).toBe(400);

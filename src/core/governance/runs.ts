@@ -172,6 +172,11 @@ export class RunRegistry {
     };
   }
 
+  /** Whether a run was recorded and not revoked yet. */
+  isLive(runKey: string): boolean {
+    return RUN_KEY_PATTERN.test(runKey) && this.row(runKey)?.revoked_at === null;
+  }
+
   /** Whether a run was ever recorded. */
   has(runKey: string): boolean {
     return RUN_KEY_PATTERN.test(runKey) && this.row(runKey) !== undefined;

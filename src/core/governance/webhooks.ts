@@ -248,7 +248,8 @@ export class WebhookReceivers {
     if (Number.isFinite(endedMs) && endedMs < this.deps.clock.nowMs() - DELIVERY_RETENTION_MS) return { data: { acted: false, reason: 'the run ended too long ago' } };
 
     // One run key per distinct (mount, run claims) among the receiver's roles, for runs that logged
-    // in here: the completed runs of every other repository of an organisation leave no trace.
+    // in here and are not revoked yet: the completed runs of every other repository of an
+    // organisation leave no trace, and a run revoked already holds nothing (its logins are refused).
     const targets = new Set<string>();
     for (const role of receiver.roles) {
       const found = this.deps.roleRunClaims(receiver.jwtMount, role);
@@ -256,7 +257,7 @@ export class WebhookReceivers {
       if (!found.runClaims.every((c) => Object.hasOwn(reported.claims, c))) continue;
       const claims = Object.fromEntries(found.runClaims.map((c) => [c, reported.claims[c] as string]));
       const runKey = this.deps.runs().runKey(found.mountAccessor, claims);
-      if (this.deps.runs().has(runKey)) targets.add(runKey);
+      if (this.deps.runs().isLive(runKey)) targets.add(runKey);
     }
     const actor = `webhook:${receiverId}`;
     const reason = provider === 'github' ? `workflow_run completed (delivery ${deliveryId})` : `pipeline finished (delivery ${deliveryId ?? 'without id'})`;
