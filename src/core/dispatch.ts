@@ -110,6 +110,7 @@ export async function resolveRequest(
     clientToken: incoming.clientToken,
     storage: incoming.storage,
     rawBody: incoming.rawBody,
+    delivery: incoming.delivery,
   } satisfies Complete<BackendRequest>;
   const effectiveData: Record<string, unknown> = {};
   for (const key of Object.keys(rawData)) effectiveData[key] = Object.hasOwn(fields, key) && !Object.hasOwn(match.captures, key) ? fields[key] : rawData[key];

@@ -166,6 +166,8 @@ export interface LeaseRequester {
   mountAccessor?: string;
   /** The role that issued the token. */
   roleName?: string;
+  /** The CI run the token is bound to (indexed column `run_key`). */
+  runKey?: string;
   /** Request context (client address, CI claims), stored encrypted. */
   context?: Record<string, unknown>;
 }
@@ -227,9 +229,9 @@ const REVOCATION_COLUMNS = 'lease_id, mount_uuid, secret_type, state, attempts, 
  */
 export const LEASE_SQL = {
   insert: `INSERT INTO leases (lease_id, mount_uuid, mount_path, request_path, secret_type, token_accessor, identity, owner,
-    issued_at, expire_at, max_expire_at, renewable, state, next_attempt_at, revocation_reason, payload, entity_id, mount_accessor, role_name) VALUES (@lease_id, @mount_uuid, @mount_path,
+    issued_at, expire_at, max_expire_at, renewable, state, next_attempt_at, revocation_reason, payload, entity_id, mount_accessor, role_name, run_key) VALUES (@lease_id, @mount_uuid, @mount_path,
     @request_path, @secret_type, @token_accessor, @identity, @owner, @issued_at, @expire_at, @max_expire_at, @renewable, @state,
-    @next_attempt_at, @revocation_reason, @payload, @entity_id, @mount_accessor, @role_name)`,
+    @next_attempt_at, @revocation_reason, @payload, @entity_id, @mount_accessor, @role_name, @run_key)`,
   get: 'SELECT * FROM leases WHERE lease_id = ?',
   // An expired lease is revoked for reason 'expired'; a pending one keeps the reason it was marked with.
   dueActive: `SELECT ${REVOCATION_COLUMNS}, 'expired' AS revocation_reason FROM leases INDEXED BY leases_active_by_expiry
@@ -462,6 +464,7 @@ export class ExpirationManager {
           entity_id: input.requester.entityId ?? null,
           mount_accessor: input.requester.mountAccessor ?? null,
           role_name: input.requester.roleName ?? null,
+          run_key: input.requester.runKey ?? null,
         });
         this.deps.events?.({ kind: 'issued', leaseId, detail: `ttl=${ttl}s`, actor: input.requester.entityId ?? input.requester.tokenAccessor ?? null, justification: input.requester.justification, approvers: input.requester.approvers });
       })();

@@ -30,6 +30,8 @@ export interface RequestIdentity {
   roleName?: string;
   /** The login's request context (JWT: the claims named in claim_mappings), kept encrypted with leases. */
   context?: Record<string, string>;
+  /** The CI run the token is bound to (JWT role run_claims), recorded on every lease it creates. */
+  runKey?: string;
   /** True for the root token. */
   isRoot: boolean;
 }
@@ -57,6 +59,14 @@ export interface BackendRequest<F = Record<string, unknown>> {
   storage: StorageView;
   /** A non-JSON request body (sys/storage/snapshot-restore's snapshot file). */
   rawBody?: Buffer;
+  /** A webhook delivery's exact body bytes and headers (only the unauthenticated webhook receivers get one). */
+  delivery?: WebhookDelivery;
+}
+
+/** A webhook delivery as received: the raw body (signatures cover these exact bytes) and the headers that matter. */
+export interface WebhookDelivery {
+  body: Buffer;
+  headers: Record<string, string>;
 }
 
 /** What a backend attaches to a response to have it leased. Only the expiration manager mints lease ids. */
@@ -97,6 +107,8 @@ export interface AuthDescriptor {
   owner?: string;
   /** Request context kept (encrypted) with the token, e.g. the JWT claims named in claim_mappings. */
   context?: Record<string, string>;
+  /** The CI run this login belongs to: the role's run_claims and their values (JWT roles with run_claims). */
+  run?: { claims: Record<string, string> };
 }
 
 /** A backend's answer. `raw` bypasses Vault's envelope (sys/health, sys/seal-status and friends). */
@@ -168,6 +180,8 @@ export interface Backend {
    * deleted) to refuse the renewal; return a lower max TTL to apply the role's current limits.
    */
   renewLogin?: (input: { internalData: Record<string, unknown>; metadata: Record<string, string> }) => Promise<{ maxTtlSeconds?: number } | void> | { maxTtlSeconds?: number } | void;
+  /** Auth methods that bind logins to CI runs (JWT): the run claims a role names, if any. */
+  runClaims?: (roleName: string) => string[] | undefined;
   /**
    * Periodic work (static-credential rotation, drift checks), called by the scheduler's
    * `backend-periodic` job for every mount while unsealed. Never overlaps with itself.

@@ -14,6 +14,7 @@ import { requestActor } from './governance/events';
 import { governancePaths } from './governance/paths';
 import { ledgerPaths } from './governance/ledger-paths';
 import { leaseIndexPaths } from './governance/lease-index';
+import { runPaths } from './governance/run-paths';
 import { wrappingPaths } from './wrapping/paths';
 import { controlGroupPaths } from './governance/control-group-paths';
 import { policyPaths } from './policy/policy-paths';
@@ -315,6 +316,7 @@ export function systemBackend(vault: Vault): Backend {
       ...leasePaths(vault.expiration),
       ...metricsPaths({ metrics: vault.metrics, ...vault.telemetry }),
       ...governancePaths({ offboarder: () => vault.offboarder, blastRadius: () => vault.blastRadius }),
+      ...runPaths({ runs: () => vault.runs, webhooks: () => vault.webhooks }),
       ...wrappingPaths(vault.wrapping),
       ...controlGroupPaths(() => vault.controlGroups),
       ...auditPaths(vault.audit),

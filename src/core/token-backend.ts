@@ -293,6 +293,8 @@ export function tokenBackend(deps: TokenBackendDeps, storage: StorageView): Back
         // The role's owner is the accountable one; a child token keeps its parent's holder.
         owner: role?.owner ?? f.owner ?? parent.entry.owner,
         entityId: parent.entry.entityId,
+        // A child of a CI run's token is that run's too (orphans included): it ends with the run.
+        runKey: parent.entry.runKey,
         mountAccessor: deps.mountAccessor?.(),
         boundCidrs: role?.boundCidrs.length ? role.boundCidrs : undefined,
       },

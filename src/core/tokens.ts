@@ -51,6 +51,8 @@ export interface TokenEntry {
   mountAccessor?: string;
   /** The AppRole or JWT role of a login token (indexed column `role_name`; token roles are in `role`). */
   loginRole?: string;
+  /** The CI run this token is bound to (JWT roles with run_claims; children inherit it; indexed column `run_key`). */
+  runKey?: string;
   /** Client CIDRs this token may be used from. */
   boundCidrs?: string[];
   /** Auth-method data needed to renew (role name, ...). */
@@ -101,7 +103,7 @@ export interface TokenStoreDeps {
 
 /** Creates, looks up, renews and revokes tokens. Leases are revoked by the expiration manager via `onRevoke`. */
 export class TokenStore {
-  private readonly insert: Statement<[Buffer, string, string | null, number, number | null, number | null, Uint8Array, string, string | null, string | null, string | null, string | null]>;
+  private readonly insert: Statement<[Buffer, string, string | null, number, number | null, number | null, Uint8Array, string, string | null, string | null, string | null, string | null, string | null]>;
   private readonly byAuthPath: Statement<[string], { accessor: string }>;
   private readonly byHash: Statement<[Buffer], TokenRow>;
   private readonly byAccessor: Statement<[string], TokenRow>;
@@ -132,7 +134,7 @@ export class TokenStore {
   constructor(private readonly deps: TokenStoreDeps) {
     const { db } = deps;
     this.insert = db.prepare(
-      'INSERT INTO tokens (token_hash, accessor, parent_accessor, created_at, expire_at, uses_remaining, entry, auth_path, entity_id, owner, mount_accessor, role_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO tokens (token_hash, accessor, parent_accessor, created_at, expire_at, uses_remaining, entry, auth_path, entity_id, owner, mount_accessor, role_name, run_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.byAuthPath = db.prepare('SELECT accessor FROM tokens WHERE auth_path = ?');
     this.byHash = db.prepare('SELECT * FROM tokens WHERE token_hash = ?');
@@ -194,6 +196,7 @@ export class TokenStore {
         full.owner ?? null,
         full.mountAccessor ?? null,
         full.loginRole ?? full.role ?? null,
+        full.runKey ?? null,
       );
       for (const listener of this.createListeners) listener(full, actor);
     })();

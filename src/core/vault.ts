@@ -14,7 +14,7 @@ import { addressInCidrs } from './cidr';
 import { resolveRequest } from './dispatch';
 import { type Envelope, envelope } from './envelope';
 import { DEFAULT_EXPIRATION_CONFIG, type ExpirationConfig, ExpirationManager } from './expiration';
-import { type Backend, type BackendResponse, type CompiledPath, compilePaths, type LeaseQuery, matchPath, type Operation, type RequestIdentity } from './framework';
+import { type Backend, type BackendResponse, type CompiledPath, compilePaths, type LeaseQuery, matchPath, type Operation, type RequestIdentity, type WebhookDelivery } from './framework';
 import { type BackendRegistry, type LiveMount, MountTable } from './mounts';
 import { PolicyStore } from './policy/policy-store';
 import { Scheduler } from '../scheduler/scheduler';
@@ -39,6 +39,8 @@ import { VaultMetrics } from './metrics/vault-metrics';
 import { LeaseGaugeQueries } from './metrics/lease-gauges';
 import { type Approver, type ControlGroupRequest, ControlGroups } from './governance/control-groups';
 import { boundedJustification, checkJustification, type ControlGroupRule } from './policy/release-rules';
+import { RunRegistry } from './governance/runs';
+import { WebhookReceivers } from './governance/webhooks';
 
 /** A request as the HTTP layer hands it over: canonical path (no `/v1/`), parsed data. */
 export interface VaultRequest {
@@ -53,6 +55,8 @@ export interface VaultRequest {
   wrapTtl?: string;
   /** A body that is not JSON (a snapshot file for sys/storage/snapshot-restore); never audited. */
   rawBody?: Buffer;
+  /** A webhook delivery's raw body and headers (only the HTTP layer's webhook route sets it). */
+  delivery?: WebhookDelivery;
   /** `X-Leasehold-Justification`: the caller's reason (never identity or approval). */
   justification?: string;
 }
@@ -128,6 +132,10 @@ export class Vault {
   readonly blastRadius: BlastRadius;
   readonly leaseIndex: LeaseIndex;
   readonly controlGroups: ControlGroups;
+  /** CI runs bound to JWT logins (role run_claims) and their revocation. */
+  readonly runs: RunRegistry;
+  /** Run-end webhook receivers (GitHub, GitLab). */
+  readonly webhooks: WebhookReceivers;
   /** Where offboarding and entity disables report: the ledger. */
   readonly governanceEvents: GovernanceEvents;
   readonly ledger: Ledger;
@@ -218,6 +226,20 @@ export class Vault {
       tokens: this.tokens,
       nowMs: () => deps.clock.nowMs(),
     });
+    this.runs = new RunRegistry({ db: deps.db, barrier: this.barrier, clock: deps.clock, tokens: this.tokens, offboarder: () => this.offboarder, events: () => this.governanceEvents });
+    this.webhooks = new WebhookReceivers({
+      db: deps.db,
+      clock: deps.clock,
+      storage: () => this.store.view('core/governance/webhooks/'),
+      runs: () => this.runs,
+      events: () => this.governanceEvents,
+      roleRunClaims: (jwtMount, roleName) => {
+        const mount = this.mounts.get(jwtMount);
+        if (!mount || mount.entry.table !== 'auth') return undefined;
+        const runClaims = mount.backend.runClaims?.(roleName);
+        return runClaims && runClaims.length > 0 ? { mountAccessor: mount.entry.accessor, runClaims } : undefined;
+      },
+    });
     this.leaseIndex = new LeaseIndex({ db: deps.db, nowMs: () => deps.clock.nowMs() });
     this.wrapping = new WrappingManager({ db: deps.db, tokens: this.tokens, storage: this.store.view('core/wrapping/'), clock: deps.clock, ...deps.wrapping });
     this.controlGroups = new ControlGroups({ storage: this.store.view('core/control-group/'), wrapping: this.wrapping, identity: this.identity, ledger: this.ledger, clock: deps.clock });
@@ -233,6 +255,7 @@ export class Vault {
     this.scheduler.register({ name: 'lease-sweep', schedule: '* * * * * *', run: () => this.measured?.timeSweep(() => this.expiration.sweep()) ?? this.expiration.sweep() });
     this.scheduler.register({ name: 'token-expiry', schedule: '*/5 * * * * *', run: () => this.revokeExpiredTokens() });
     this.scheduler.register({ name: 'lease-tidy', schedule: '0 17 * * * *', run: () => this.expiration.tidy() });
+    this.scheduler.register({ name: 'ci-run-tidy', schedule: '0 41 * * * *', run: () => this.runs.tidy() });
     this.scheduler.register({ name: 'ledger-tidy', schedule: '0 23 * * * *', run: () => this.ledger.tidy() });
     this.scheduler.register({ name: 'backend-periodic', schedule: '*/5 * * * * *', run: () => this.runPeriodic() });
     const system = systemBackend(this);
@@ -552,6 +575,7 @@ export class Vault {
           mountAccessor: token.entry.mountAccessor,
           roleName: token.entry.loginRole ?? token.entry.role,
           context: token.entry.internalData?.context as Record<string, string> | undefined,
+          runKey: token.entry.runKey,
           isRoot: token.entry.policies.includes('root'),
         };
         const fromLogin = token.entry.internalData?.justification;
@@ -725,6 +749,7 @@ export class Vault {
       mountLeaseTtl: mount ? effectiveLeaseTtl(mount.entry, this.systemLeaseTtl) : undefined,
       storage: mount?.storage ?? this.store.view(`unmounted/${path}`),
       identity,
+      delivery: request.delivery,
     };
   }
 
@@ -785,6 +810,7 @@ export class Vault {
           roleName: context.identity?.roleName,
           justification: context.justification,
           approvers: context.approvers && context.approvers.length > 0 ? context.approvers : undefined,
+          runKey: context.identity?.runKey,
           context: { clientAddress: context.clientAddress, ...(context.identity?.context ? { claims: context.identity.context } : {}) },
         },
       });
@@ -820,6 +846,9 @@ export class Vault {
     const withDefault = auth.noDefaultPolicy || auth.policies.includes('default') ? auth.policies : [...auth.policies, 'default'];
     const policies = [...new Set(withDefault)].filter((p) => p !== 'root' && p !== 'response-wrapping');
     if (policies.length === 0) throw new BadRequestError('the login would produce a token without policies');
+    // A login of a CI run: the run is recorded (claims encrypted) and its key stamped on the token;
+    // a run already revoked is refused before anything (an entity included) is created for it.
+    const runKey = auth.run ? this.runs.recordLogin(mount.entry.accessor, auth.run.claims) : undefined;
     const holder = linkLogin(this.identity, mount.entry, auth);
     const { token, record } = this.tokens.create({
       policies,
@@ -840,6 +869,7 @@ export class Vault {
       owner: holder.owner,
       mountAccessor: holder.mountAccessor,
       loginRole: holder.roleName,
+      runKey,
     });
     const identityPolicies = holder.entityId ? this.identity.entityPolicies(holder.entityId)?.policies : undefined;
     return authBlock(token, record, this.deps.clock.nowMs(), identityPolicies);

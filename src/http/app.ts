@@ -5,6 +5,8 @@ import express, { type Request, type Response } from 'express';
 import { UnsupportedMediaTypeError, UnsupportedOperationError } from '../errors';
 import type { Operation } from '../core/framework';
 import type { Vault } from '../core/vault';
+import { WEBHOOK_DELIVER_PATH, WEBHOOK_HEADERS, WEBHOOK_MAX_BODY_BYTES } from '../core/governance/webhooks';
+import type { WebhookDelivery } from '../core/framework';
 import type { Logger } from '../logger';
 import { consoleRouter } from './console';
 import { errorToResponse } from './errors';
@@ -56,6 +58,20 @@ function tokenFrom(req: Request): string | undefined {
   const auth = req.headers.authorization;
   if (typeof auth === 'string' && auth.startsWith('Bearer ')) return auth.slice('Bearer '.length).trim();
   return undefined;
+}
+
+/**
+ * A CI system's webhook delivery: its exact body bytes (the signature covers them, so they are not
+ * parsed here) up to the deliver routes' own limit, and the headers the receiver reads.
+ */
+async function webhookDelivery(req: Request): Promise<WebhookDelivery> {
+  const body = await readBody(req, WEBHOOK_MAX_BODY_BYTES);
+  const headers: Record<string, string> = {};
+  for (const name of WEBHOOK_HEADERS) {
+    const value = req.headers[name];
+    if (typeof value === 'string' && value.length <= 1024) headers[name] = value;
+  }
+  return { body, headers };
 }
 
 /**
@@ -111,10 +127,14 @@ export function createApp(options: AppOptions): express.Express {
       const operation = operationFor(req, query);
       let data: Record<string, unknown>;
       let rawBody: Buffer | undefined;
+      let delivery: WebhookDelivery | undefined;
       if (operation === 'write' && path === SNAPSHOT_RESTORE_PATH) {
         // Up to a gigabyte is read only for a caller who may restore; anyone else gets the ACL's answer.
         if (vault.maySendSnapshot(tokenFrom(req), req.socket.remoteAddress ?? '')) rawBody = await readBody(req, snapshotMaxBytes);
         else req.resume();
+        data = {};
+      } else if (operation === 'write' && WEBHOOK_DELIVER_PATH.test(path)) {
+        delivery = await webhookDelivery(req);
         data = {};
       } else if (operation === 'write' || operation === 'patch') {
         if (operation === 'patch' && !String(req.headers['content-type'] ?? '').startsWith('application/merge-patch+json')) {
@@ -136,6 +156,7 @@ export function createApp(options: AppOptions): express.Express {
         wrapTtl: typeof req.headers['x-vault-wrap-ttl'] === 'string' ? req.headers['x-vault-wrap-ttl'] : undefined,
         rawBody,
         justification: typeof req.headers['x-leasehold-justification'] === 'string' ? req.headers['x-leasehold-justification'] : undefined,
+        delivery,
       });
       send(res, result.statusCode, result.body, req.method === 'HEAD', result.contentType);
     } catch (error) {

@@ -128,3 +128,20 @@ export class ClaimError extends Error {
     this.name = 'ClaimError';
   }
 }
+
+/**
+ * The values of a role's run_claims: each must be present and a scalar (string, integer, boolean),
+ * at most MAX_METADATA_VALUE_CHARS long. A login missing one is refused rather than bound to no run.
+ */
+export function runClaimValues(claims: Claims, runClaims: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const claim of runClaims) {
+    const raw = getClaim(claims, claim);
+    if (raw === undefined || raw === null) throw new ClaimError(`claim "${claim}" named in run_claims is missing`);
+    const text = scalarClaimText(raw);
+    if (text === undefined) throw new ClaimError(`claim "${claim}" named in run_claims is not a string, integer or boolean`);
+    if (text.length > MAX_METADATA_VALUE_CHARS) throw new ClaimError(`claim "${claim}" is longer than ${MAX_METADATA_VALUE_CHARS} characters`);
+    out[claim] = text;
+  }
+  return out;
+}

@@ -14,6 +14,8 @@ export const jwtBackendFactory: BackendFactory = (ctx) => {
     paths: [loginPath({ keys, clock: ctx.clock, logger: ctx.logger }), configPath(keys), ...rolePaths()],
     // Role names are case-insensitive: the ACL checks the lowercased name the backend acts on.
     canonicalCaptures: { name: (name: string) => name.toLowerCase() },
+    // The webhook receivers map a finished CI run onto each role's run_claims.
+    runClaims: (roleName) => loadRole(ctx.storage, roleName.toLowerCase())?.runClaims,
     // As Vault: a token renews only while its role exists, and never past the role's current limits.
     renewLogin: ({ internalData }) => {
       const role = loadRole(ctx.storage, String(internalData.role ?? ''));

@@ -7,6 +7,8 @@ const MAX_LEEWAY_SECONDS = 365 * 86400;
 /** Most bound claims on one role, and most values per claim. */
 export const MAX_BOUND_CLAIMS = 64;
 const MAX_BOUND_VALUES = 256;
+/** Most run_claims on one role (a CI run is named by a handful of claims). */
+export const MAX_RUN_CLAIMS = 8;
 
 /**
  * A leeway as Vault's TypeSignedDurationSecond: seconds or a duration string, where a negative value ("-1", -1)

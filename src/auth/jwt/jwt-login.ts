@@ -6,7 +6,7 @@ import type { AuthDescriptor, BackendRequest, BackendResponse, PathDefinition } 
 import type { Clock } from '../../util/clock';
 import { BadRequestError, PermissionDeniedError } from '../../errors';
 import { DocumentFetchError } from './bounded-fetch';
-import { audienceFailure, boundClaimsFailure, ClaimError, type Claims, getClaim, metadataFromClaims } from './claims';
+import { audienceFailure, boundClaimsFailure, ClaimError, type Claims, getClaim, metadataFromClaims, runClaimValues } from './claims';
 import { effectiveAlgorithms, type JwtConfig, loadConfig } from './jwt-config';
 import {
   DEFAULT_CLOCK_SKEW_LEEWAY_SECONDS,
@@ -138,8 +138,10 @@ export function loginPath(deps: LoginDeps): PathDefinition<LoginFields> {
     const displayName = userName(claims, role);
     checkGroups(claims, role);
     let metadata: Record<string, string>;
+    let run: Record<string, string> | undefined;
     try {
       metadata = metadataFromClaims(claims, role.claimMappings);
+      if (role.runClaims && role.runClaims.length > 0) run = runClaimValues(claims, role.runClaims);
     } catch (error) {
       if (error instanceof ClaimError) rejectClaims(error.message);
       throw error;
@@ -164,6 +166,7 @@ export function loginPath(deps: LoginDeps): PathDefinition<LoginFields> {
       owner: role.owner,
       // The claims named in claim_mappings: kept (encrypted) with the token as its request context.
       context: metadata,
+      ...(run ? { run: { claims: run } } : {}),
     };
     return { auth };
   };

@@ -7,7 +7,7 @@ import type { BackendRequest, BackendResponse, PathDefinition } from '../../core
 import type { StorageView } from '../../core/storage-view';
 import { BadRequestError, NotFoundError } from '../../errors';
 import { CI_METADATA_CLAIMS } from './claims';
-import { boundClaims, leewaySeconds } from './jwt-fields';
+import { boundClaims, leewaySeconds, MAX_RUN_CLAIMS } from './jwt-fields';
 
 /** A stored role. Durations are whole seconds; a negative leeway is disabled, zero means Vault's default. */
 export interface JwtRole {
@@ -33,6 +33,8 @@ export interface JwtRole {
   tokenBoundCidrs: string[];
   /** The accountable owner of tokens and leases issued through this role (Leasehold governance). */
   owner?: string;
+  /** Claims whose values identify one CI run: logins are bound to that run (Leasehold governance). */
+  runClaims?: string[];
   tokenType: 'default' | 'service';
 }
 
@@ -93,6 +95,9 @@ const roleFields = z.object({
   expiration_leeway: leewaySeconds().optional().describe('Lifetime given to a token without exp, in seconds; 0 is 150s, -1 disables.'),
   not_before_leeway: leewaySeconds().optional().describe('Leeway for a token without nbf, in seconds; 0 is 150s, -1 disables.'),
   verbose_oidc_logging: bool().optional().describe('Accepted and ignored: claims are never logged.'),
+  run_claims: stringList(MAX_RUN_CLAIMS, 256)
+    .optional()
+    .describe('Claims (names or JSON pointers) whose values identify one CI run, e.g. repository,run_id,run_attempt; tokens and leases are bound to that run.'),
   ...tokenFields,
 });
 
@@ -157,6 +162,10 @@ function applyFields(role: JwtRole, fields: RoleFields): JwtRole {
   if (fields.expiration_leeway !== undefined) next.expirationLeewaySeconds = fields.expiration_leeway;
   if (fields.not_before_leeway !== undefined) next.notBeforeLeewaySeconds = fields.not_before_leeway;
   if (fields.verbose_oidc_logging !== undefined) next.verboseOidcLogging = fields.verbose_oidc_logging;
+  if (fields.run_claims !== undefined) {
+    const claims = [...new Set(fields.run_claims.map((c) => c.trim()).filter((c) => c !== ''))];
+    next.runClaims = claims.length > 0 ? claims : undefined;
+  }
 
   const policies = tokenParam<string[]>(fields, 'token_policies', 'policies');
   if (policies !== undefined) next.tokenPolicies = normalizePolicies(policies);
@@ -238,6 +247,7 @@ function renderRole(role: JwtRole): Record<string, unknown> {
     token_bound_cidrs: role.tokenBoundCidrs,
     token_type: role.tokenType,
     owner: role.owner ?? '',
+    run_claims: role.runClaims ?? [],
     token_no_default_policy: false,
   };
   if (role.tokenPolicies.length > 0) data.policies = role.tokenPolicies;

@@ -1,6 +1,7 @@
-// `governance ledger|verify|offboard|blast-radius`: read the governance ledger (sys/governance/ledger),
-// prove its chain (sys/governance/ledger/verify), offboard (sys/governance/offboard) and show a blast
-// radius (sys/governance/blast-radius), in table or JSON form.
+// `governance ledger|verify|offboard|blast-radius|runs`: read the governance ledger (sys/governance/ledger),
+// prove its chain (sys/governance/ledger/verify), offboard (sys/governance/offboard), show a blast
+// radius (sys/governance/blast-radius) and list, show and revoke CI runs (sys/governance/runs), in
+// table or JSON form.
 import type { Command } from 'commander';
 import { isRecord } from '../client';
 import { action, CliError, parseIntegerFlag } from '../context';
@@ -66,9 +67,113 @@ export function offboardBody(options: OffboardOptions): Record<string, unknown> 
 
 const LEDGER_HEADER = ['Seq', 'At', 'Event', 'Entity', 'Owner', 'Actor', 'Lease/Accessor', 'Path', 'Reason'] as const;
 
+const RUN_KEY = /^[A-Za-z0-9_-]{24}$/;
+
+/** A run key argument, checked before it becomes part of a path. */
+function runKeyArgument(key: string): string {
+  if (!RUN_KEY.test(key)) throw new CliError('RUN_KEY must be a run key as `governance runs list` prints it', 1);
+  return key;
+}
+
+/** A run's claims as one table cell: `name=value` pairs, sorted. */
+function claimsCell(claims: unknown): string {
+  if (!isRecord(claims)) return '-';
+  const pairs = Object.keys(claims)
+    .sort()
+    .map((k) => `${k}=${String(claims[k])}`);
+  return pairs.length === 0 ? '-' : tableCell(pairs.join(' '));
+}
+
+const cell = (v: unknown) => (v === null || v === undefined || v === '' ? '-' : tableCell(v));
+
+/** `governance runs [list|show|revoke]`: CI runs bound to JWT logins (roles with run_claims). */
+function registerRunCommands(governance: Command): void {
+  const runs = governance.command('runs').description('List, show and revoke the CI runs tokens and leases are bound to (JWT roles with run_claims)');
+
+  runs
+    .command('list', { isDefault: true })
+    .description('List the CI runs seen at login, newest first, with their claims and what they still hold')
+    .action(
+      action(async (context) => {
+        const response = await context.call('listing CI runs', () => context.client().list('sys/governance/runs'));
+        const data = isRecord(response?.data) ? response.data : { keys: [], key_info: {} };
+        if (context.format !== 'table') {
+          context.print(formatStructured(data, context.format));
+          return 0;
+        }
+        const keys = Array.isArray(data.keys) ? (data.keys as unknown[]).map(String) : [];
+        if (keys.length === 0) {
+          context.warn('No CI runs.');
+          return 0;
+        }
+        const info = isRecord(data.key_info) ? data.key_info : {};
+        const rows = keys.map((key) => {
+          const run = isRecord(info[key]) ? (info[key] as Record<string, unknown>) : {};
+          return [key, claimsCell(run.claims), cell(run.tokens), cell(run.leases), cell(run.created_time), cell(run.revoked_time)];
+        });
+        context.print(formatTable(['Run key', 'Claims', 'Tokens', 'Leases', 'Created', 'Revoked'], rows));
+        return 0;
+      }),
+    );
+
+  runs
+    .command('show')
+    .description('Show one CI run: its claims, its tokens by accessor and its leases')
+    .argument('<run_key>', 'the run key')
+    .action(
+      action(async (context, key: string) => {
+        const runKey = runKeyArgument(key);
+        const response = await context.call('reading the CI run', () => context.client().read(`sys/governance/runs/${runKey}`));
+        if (!isRecord(response?.data)) throw new CliError(`No CI run with key ${runKey}`, 2);
+        const data = response.data;
+        if (context.format !== 'table') {
+          context.print(formatStructured(data, context.format));
+          return 0;
+        }
+        context.print(
+          formatKeyValueTable([
+            ['run_key', runKey],
+            ['claims', claimsCell(data.claims)],
+            ['mount_accessor', cell(data.mount_accessor)],
+            ['created_time', cell(data.created_time)],
+            ['last_login_time', cell(data.last_login_time)],
+            ['revoked_time', cell(data.revoked_time)],
+          ]),
+        );
+        const tokens = Array.isArray(data.tokens) ? (data.tokens as Record<string, unknown>[]) : [];
+        const leases = Array.isArray(data.leases) ? (data.leases as Record<string, unknown>[]) : [];
+        if (tokens.length + leases.length > 0) {
+          const rows = [...tokens.map((t) => ['token', t.accessor, 'active', t.expire_time]), ...leases.map((l) => ['lease', l.lease_id, l.state, l.expire_time])].map((row) => row.map(cell));
+          context.print('');
+          context.print(formatTable(['Kind', 'Accessor/Lease', 'State', 'Expires'], rows));
+        }
+        return 0;
+      }),
+    );
+
+  runs
+    .command('revoke')
+    .description('Revoke every token and lease of a CI run (database roles dropped) and refuse its later logins')
+    .argument('<run_key>', 'the run key')
+    .option('--reason <text>', 'why (recorded in the ledger)')
+    .action(
+      action(async (context, key: string, options: { reason?: string }) => {
+        const runKey = runKeyArgument(key);
+        const body: Record<string, unknown> = {};
+        if (options.reason !== undefined && options.reason.trim() !== '') body.reason = options.reason.trim();
+        const response = await context.call('revoking the CI run', () => context.client().write(`sys/governance/runs/${runKey}/revoke`, body));
+        const data = isRecord(response?.data) ? response.data : {};
+        context.print(context.format !== 'table' ? formatStructured(data, context.format) : formatKeyValueTable(Object.entries(data)));
+        if (typeof data.leases_pending === 'number' && data.leases_pending > 0) context.warn(`${data.leases_pending} lease(s) could not be revoked yet and stay queued for retry.`);
+        return 0;
+      }),
+    );
+}
+
 /** Registers the `governance` group. */
 export function registerGovernanceCommands(program: Command): void {
-  const governance = program.command('governance').description('Offboard, show blast radius, and read and verify the governance ledger');
+  const governance = program.command('governance').description('Offboard, show blast radius, list and revoke CI runs, and read and verify the governance ledger');
+  registerRunCommands(governance);
 
   governance
     .command('ledger')

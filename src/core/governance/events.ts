@@ -14,12 +14,37 @@ export interface OffboardedEvent {
   requestId: string;
 }
 
+/** One CI run's revocation (API or webhook), as the ledger will record it. */
+export interface RunRevokedEvent {
+  runKey: string;
+  /** Who asked: the caller's entity id or accessor, or `webhook:<provider>/<name>`. */
+  actor: string;
+  reason: string;
+  requestId?: string;
+  tokensRevoked: number;
+  leasesRevoked: number;
+  leasesPending: number;
+}
+
+/** A webhook delivery that revoked runs (deliveries that change nothing are not recorded). */
+export interface WebhookDeliveredEvent {
+  /** `github/<name>` or `gitlab/<name>`. */
+  receiver: string;
+  deliveryId: string;
+  runKeys: string[];
+  requestId?: string;
+}
+
 /** Where governance operations report what they did. */
 export interface GovernanceEvents {
   /** Called once per (non-dry-run) offboarding, after its revocations were attempted. */
   offboarded(event: OffboardedEvent): void;
   /** Called when an entity is disabled (offboarding or identity/ update). */
   entityDisabled(event: { entityId: string; actor: string | null; reason?: string; requestId?: string }): void;
+  /** Called once per revoked CI run, after its revocations were attempted. */
+  runRevoked(event: RunRevokedEvent): void;
+  /** Called once per webhook delivery that revoked runs. */
+  webhookDelivered(event: WebhookDeliveredEvent): void;
 }
 
 /** The actor the ledger records for a request: the requesting token's entity, else its accessor (null: unauthenticated). */

@@ -148,6 +148,23 @@ export class LedgerEvents {
     entityDisabled: (event) => {
       this.ledger.record({ event: 'entity.disabled', entityId: event.entityId, actor: event.actor, reason: event.reason, requestId: event.requestId });
     },
+    runRevoked: (event) => {
+      this.ledger.record({
+        event: 'run.revoked',
+        actor: event.actor,
+        reason: event.reason,
+        requestId: event.requestId,
+        detail: `run_key=${event.runKey} tokens_revoked=${event.tokensRevoked} leases_revoked=${event.leasesRevoked} leases_pending=${event.leasesPending}`,
+      });
+    },
+    webhookDelivered: (event) => {
+      this.ledger.record({
+        event: 'webhook.delivered',
+        actor: `webhook:${event.receiver}`,
+        requestId: event.requestId,
+        detail: `receiver=${event.receiver} delivery=${event.deliveryId} run_keys=${event.runKeys.join(',')}`,
+      });
+    },
   };
 
   /** `entity.created`, in the transaction that stores the entity: by the requester of an identity/ write, or at first login by the entity itself. */

@@ -43,7 +43,10 @@ export type LedgerEventKind =
   | 'approval.requested'
   | 'approval.granted'
   | 'approval.denied'
-  | 'approval.expired';
+  | 'approval.expired'
+
+  | 'run.revoked'
+  | 'webhook.delivered';
 
 /** What a caller knows about an event. Never put a secret value in any field. */
 export interface LedgerEventInput {
