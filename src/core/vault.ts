@@ -239,6 +239,7 @@ export class Vault {
         const runClaims = mount.backend.runClaims?.(roleName);
         return runClaims && runClaims.length > 0 ? { mountAccessor: mount.entry.accessor, runClaims } : undefined;
       },
+      delivered: (outcome) => this.metrics.webhookDelivered(outcome),
     });
     this.leaseIndex = new LeaseIndex({ db: deps.db, nowMs: () => deps.clock.nowMs() });
     this.wrapping = new WrappingManager({ db: deps.db, tokens: this.tokens, storage: this.store.view('core/wrapping/'), clock: deps.clock, ...deps.wrapping });

@@ -126,6 +126,7 @@ async function setup() {
 
   return {
     ...v,
+    url: server.url,
     call,
     asRoot,
     ok,
@@ -233,6 +234,11 @@ describe('credentials bound to one CI run', () => {
     const deliveries = await s.ok(s.call('GET', 'sys/governance/ledger?event=webhook.delivered', { token: s.rootToken }), 200);
     expect(deliveries.body.data.events).toHaveLength(1);
     expect(deliveries.body.data.events[0].detail).toContain('delivery=f1e2d3c4-0000-4000-8000-000000000001');
+
+    // Each delivery is counted by outcome: five bad signatures and the replay refused, six acknowledged without acting, one that acted.
+    const metrics = await (await fetch(`${s.url}/v1/sys/metrics?format=prometheus`, { headers: { 'X-Vault-Token': s.rootToken } })).text();
+    const counted = (outcome: string) => Number(new RegExp(`^leasehold_webhook_deliveries_total\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(metrics)?.[1]);
+    expect([counted('rejected'), counted('ignored'), counted('accepted')]).toEqual([6, 6, 1]);
   });
 
   it('sys/governance/runs/:run_key/revoke revokes one run by key; the webhook secret is never returned', async () => {

@@ -169,6 +169,8 @@ export interface WebhookDeps {
   events: () => GovernanceEvents;
   /** A JWT mount's accessor and the run_claims of one of its roles (undefined: no such mount or role, or no run_claims). */
   roleRunClaims: (jwtMount: string, role: string) => { mountAccessor: string; runClaims: string[] } | undefined;
+  /** Counts each delivery by outcome (the leasehold_webhook_deliveries_total metric). */
+  delivered?: (outcome: 'accepted' | 'ignored' | 'rejected' | 'error') => void;
 }
 
 /** Configures receivers and acts on their deliveries. */
@@ -219,6 +221,18 @@ export class WebhookReceivers {
 
   /** Authenticates a delivery and revokes the run it reports finished. */
   async deliver(provider: Provider, receiverName: string, delivery: WebhookDelivery | undefined, requestId: string): Promise<BackendResponse> {
+    try {
+      const answer = await this.act(provider, receiverName, delivery, requestId);
+      this.deps.delivered?.((answer.data as { acted?: boolean } | undefined)?.acted ? 'accepted' : 'ignored');
+      return answer;
+    } catch (error) {
+      const refused = error instanceof UnauthenticatedDeliveryError || error instanceof ReplayedDeliveryError || error instanceof BadRequestError;
+      this.deps.delivered?.(refused ? 'rejected' : 'error');
+      throw error;
+    }
+  }
+
+  private async act(provider: Provider, receiverName: string, delivery: WebhookDelivery | undefined, requestId: string): Promise<BackendResponse> {
     // An unknown receiver answers exactly as a bad signature does: names cannot be probed.
     const receiver = this.deps.storage().getJSON<Receiver>(this.key(provider, receiverName));
     if (!delivery) throw new UnauthenticatedDeliveryError();
