@@ -11,6 +11,7 @@ import request from 'supertest';
 import { CONSOLE_DIR } from '../../src/http/console';
 import { approleCredsVault } from '../identity/approle-creds-vault';
 import { listen } from '../helpers/vault';
+import { APPROVER_POLICY, releaseHelpers } from '../governance/release-setup';
 
 jest.setTimeout(120_000);
 
@@ -190,6 +191,46 @@ describe('the console', () => {
     expect(entity.body.data.disabled).toBe(true);
     const ledger = await request(s.app).get('/v1/sys/governance/ledger').query({ event: 'offboarded' }).set(s.root);
     expect(JSON.stringify(ledger.body.data.events)).toContain('left the payments team');
+  });
+
+  it('lets an approver sign in with AppRole and approve a control-group request, which the requester then unwraps', async () => {
+    const h = releaseHelpers(s.app, s.root, { approleMounted: true });
+    await h.policy('guarded', 'path "creds/creds/guarded" {\n  capabilities = ["read"]\n  control_group = {\n    ttl = "1h"\n    factor "leads" {\n      identity {\n        group_names = ["leads"]\n        approvals = 1\n      }\n    }\n  }\n}\n');
+    await h.policy('approver', APPROVER_POLICY);
+    const requester = await h.login('requester', ['guarded']);
+    // The approver signs in through the console's AppRole form.
+    await request(s.app).post('/v1/auth/approle/role/lead').set(s.root).send({ token_policies: ['approver'] });
+    const roleId = (await request(s.app).get('/v1/auth/approle/role/lead/role-id').set(s.root)).body.data.role_id as string;
+    const secretId = (await request(s.app).post('/v1/auth/approle/role/lead/secret-id').set(s.root)).body.data.secret_id as string;
+    const probe = await request(s.app).post('/v1/auth/approle/login').send({ role_id: roleId, secret_id: (await request(s.app).post('/v1/auth/approle/role/lead/secret-id').set(s.root)).body.data.secret_id });
+    await h.group('leads', [probe.body.auth.entity_id]);
+    const asked = await request(s.app).get('/v1/creds/creds/guarded').set(requester.headers).set('X-Leasehold-Justification', 'INC-42 restore the cache');
+    expect(asked.status).toBe(200);
+    const { token: wrapToken, accessor } = asked.body.wrap_info as { token: string; accessor: string };
+    const issuedBefore = s.engine.log.issued.length;
+
+    await page.goto(`${s.url}/ui/`);
+    await page.getByRole('tab', { name: 'AppRole' }).click();
+    await page.getByLabel('Role ID').fill(roleId);
+    await page.getByLabel('Secret ID').fill(secretId);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByRole('link', { name: 'Approvals' }).click();
+    const row = page.locator(`tr[data-accessor="${accessor}"]`);
+    await row.waitFor();
+    expect(await row.textContent()).toContain('INC-42 restore the cache');
+    expect(await row.textContent()).toContain('creds/creds/guarded');
+    expect(await row.textContent()).toContain('0 of 1');
+    await shot('approvals');
+    await row.getByRole('button', { name: 'Approve' }).click();
+    await page.getByText('Approve: done').waitFor();
+    await row.waitFor({ state: 'detached' }); // nothing left for this approver
+    expect(s.engine.log.issued.length).toBe(issuedBefore); // approval alone issues nothing
+
+    const released = await request(s.app).post('/v1/sys/wrapping/unwrap').set('X-Vault-Token', wrapToken).send({});
+    expect(released.status).toBe(200);
+    expect(released.body.data.username).toMatch(/^u-guarded-/);
+    expect(s.engine.log.issued.length).toBe(issuedBefore + 1);
   });
 
   it('verifies the ledger chain and filters its timeline', async () => {

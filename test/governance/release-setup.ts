@@ -12,8 +12,8 @@ path "sys/control-group/pending*" { capabilities = ["list"] }
 `;
 
 /** Helpers over a vault's app with AppRole mounted at approle/ (mounted here on first use). */
-export function releaseHelpers(app: Express, root: Record<string, string>) {
-  let mounted = false;
+export function releaseHelpers(app: Express, root: Record<string, string>, options: { approleMounted?: boolean } = {}) {
+  let mounted = options.approleMounted ?? false;
   const ok = (status: number, what: string, body: unknown) => {
     if (status >= 300) throw new Error(`${what} failed: ${status} ${JSON.stringify(body)}`);
   };
