@@ -4,6 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type CliHarness, startCliHarness } from './cli-harness';
 
+// Each test runs the CLI several times, each a fresh Node process under tsx: on a loaded 2-core
+// machine one test took over 30 s once. The assertions, not the clock, decide these tests.
+jest.setTimeout(90_000);
+
 describe('vault CLI habits', () => {
   let h: CliHarness;
   beforeAll(async () => {
