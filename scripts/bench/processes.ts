@@ -164,3 +164,22 @@ export async function withServer<T>(start: Promise<ChildServer>, fn: (server: Ch
     await stopChild(server.child);
   }
 }
+
+/**
+ * The modules the in-process server is built from, compiled (dist/), as production runs them and as
+ * the other scenarios start the server, rather than through the bench's own tsx transform.
+ */
+export function compiledModules() {
+  buildLeasehold();
+  const load = <T>(module: string): T => require(path.join(ROOT, 'dist', module)) as T;
+  return {
+    Vault: load<typeof import('../../src/core/vault')>('core/vault.js').Vault,
+    builtinRegistry: load<typeof import('../../src/engines/registry')>('engines/registry.js').builtinRegistry,
+    createApp: load<typeof import('../../src/http/app')>('http/app.js').createApp,
+    messageClassesFor: load<typeof import('../../src/http/message-classes')>('http/message-classes.js').messageClassesFor,
+    createVaultHttpServer: load<typeof import('../../src/http/list-method')>('http/list-method.js').createVaultHttpServer,
+    createLogger: load<typeof import('../../src/logger')>('logger.js').createLogger,
+    openDatabase: load<typeof import('../../src/storage/database')>('storage/database.js').openDatabase,
+    ManualClock: load<typeof import('../../src/util/clock')>('util/clock.js').ManualClock,
+  };
+}

@@ -7,7 +7,7 @@ import type { ManualClock } from '../../src/util/clock';
 import { withTempDir } from './cleanup';
 import { INSTANT_SECRET_TYPE, instantRevokeEngine } from './instant-engine';
 import { runLoad } from './load';
-import { buildLeasehold, ROOT } from './processes';
+import { compiledModules } from './processes';
 import { type Scenario, kvReadLoad } from './scenario';
 import { formatMs, formatRatio, loadRow } from './table';
 import { ok, setUpKvReader } from './vault-api';
@@ -46,25 +46,6 @@ async function issueLeases(vault: Vault, db: SqliteDatabase, clock: ManualClock,
     );
     await Promise.all(startChunk());
   }
-}
-
-/**
- * The modules the in-process server is built from, compiled (dist/), as production runs them and as
- * the other scenarios start the server, rather than through the bench's own tsx transform.
- */
-function compiledModules() {
-  buildLeasehold();
-  const load = <T>(module: string): T => require(path.join(ROOT, 'dist', module)) as T;
-  return {
-    Vault: load<typeof import('../../src/core/vault')>('core/vault.js').Vault,
-    builtinRegistry: load<typeof import('../../src/engines/registry')>('engines/registry.js').builtinRegistry,
-    createApp: load<typeof import('../../src/http/app')>('http/app.js').createApp,
-    messageClassesFor: load<typeof import('../../src/http/message-classes')>('http/message-classes.js').messageClassesFor,
-    createVaultHttpServer: load<typeof import('../../src/http/list-method')>('http/list-method.js').createVaultHttpServer,
-    createLogger: load<typeof import('../../src/logger')>('logger.js').createLogger,
-    openDatabase: load<typeof import('../../src/storage/database')>('storage/database.js').openDatabase,
-    ManualClock: load<typeof import('../../src/util/clock')>('util/clock.js').ManualClock,
-  };
 }
 
 /** Calls sweep() back to back (no scheduler tick in between) until no lease is left unrevoked. */

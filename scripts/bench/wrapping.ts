@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { withTempDir } from './cleanup';
 import { type LoadSpec, runLoad } from './load';
-import { buildLeasehold, ROOT } from './processes';
+import { compiledModules } from './processes';
 import type { BenchSettings, Scenario } from './scenario';
 import { formatMs, formatRatio, loadRow } from './table';
 
@@ -21,22 +21,6 @@ const CREATORS = 100;
 
 function healthLoad(url: string, settings: BenchSettings): LoadSpec {
   return { url, path: '/v1/sys/health', method: 'GET', headers: {}, connections: settings.connections, durationSeconds: settings.seconds };
-}
-
-/** The compiled modules (dist/), as the sweep scenario uses them. */
-function compiledModules() {
-  buildLeasehold();
-  const load = <T>(module: string): T => require(path.join(ROOT, 'dist', module)) as T;
-  return {
-    Vault: load<typeof import('../../src/core/vault')>('core/vault.js').Vault,
-    builtinRegistry: load<typeof import('../../src/engines/registry')>('engines/registry.js').builtinRegistry,
-    createApp: load<typeof import('../../src/http/app')>('http/app.js').createApp,
-    messageClassesFor: load<typeof import('../../src/http/message-classes')>('http/message-classes.js').messageClassesFor,
-    createVaultHttpServer: load<typeof import('../../src/http/list-method')>('http/list-method.js').createVaultHttpServer,
-    createLogger: load<typeof import('../../src/logger')>('logger.js').createLogger,
-    openDatabase: load<typeof import('../../src/storage/database')>('storage/database.js').openDatabase,
-    ManualClock: load<typeof import('../../src/util/clock')>('util/clock.js').ManualClock,
-  };
 }
 
 export const wrappingScenario: Scenario = {
