@@ -1,6 +1,6 @@
 // HTTPS on the listener: a throwaway CA made with Debian's openssl, clients that verify against it
 // (node https, node-vault, hvac), LIST over TLS, keep-alive, SIGHUP certificate swap, and client certificates.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
@@ -133,9 +133,10 @@ it('a required client certificate is enforced', async () => {
 });
 
 const PYTHON = '/usr/bin/python3';
-const hasHvac = fs.existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import hvac']).status === 0;
 
-(hasHvac ? it : it.skip)('hvac works over TLS with verify= the CA file, LIST included', async () => {
+// No skip when hvac is missing: `npm test` installs it (scripts/ensure-hvac.sh), and a real-client
+// test that quietly skips proves nothing.
+it('hvac works over TLS with verify= the CA file, LIST included', async () => {
   const server = await tlsServer({ certFile: f('server.crt'), keyFile: f('server.key') });
   const script = `
 import json, sys, hvac
