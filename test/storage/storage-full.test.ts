@@ -28,6 +28,9 @@ describe('a full storage', () => {
       expect(refused?.status).toBe(503);
       expect(refused?.body.errors).toEqual([expect.stringMatching(/storage is full/)]);
       expect(storageFullCount()).toBeGreaterThan(before);
+      // ...and sys/metrics shows the count.
+      const metrics = (await request(app).get('/v1/sys/metrics?format=prometheus').set(root)).text;
+      expect(Number(/^leasehold_storage_full_writes_total (\d+)$/m.exec(metrics)?.[1])).toBe(storageFullCount());
 
       const read = await request(app).get('/v1/secret/data/kept').set(root);
       expect(read.status).toBe(200);

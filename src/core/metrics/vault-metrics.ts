@@ -10,6 +10,7 @@
 //   (`leasehold_webhook_deliveries_total{outcome}`; outcomes are the fixed WEBHOOK_DELIVERY_OUTCOMES).
 // Label values are bounded: mount paths, auth/engine types, TTL buckets and kinds; never lease
 // ids, accessors, owners, entities or request paths.
+import { storageFullCount } from '../../storage/storage-full';
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { AuditDeviceListing } from '../audit/broker';
@@ -159,6 +160,7 @@ export class VaultMetrics {
     });
     this.sweepDuration = this.summary('leasehold.sweep.duration_seconds', 'Time of one lease sweep (expired and pending revocations), in seconds.');
     this.gauge('leasehold.approvals.pending', 'Requests waiting for an approval.', [], (g) => g.set(this.pendingApprovals()));
+    this.counter('leasehold.storage.full_writes_total', 'Writes refused because the storage (disk) was full, since the process started.', [], (c) => c.inc(storageFullCount()));
     this.webhookDeliveries = this.counter('leasehold.webhook.deliveries_total', 'CI webhook deliveries handled, by outcome.', ['outcome']);
     for (const outcome of WEBHOOK_DELIVERY_OUTCOMES) this.webhookDeliveries.inc({ outcome }, 0);
   }
