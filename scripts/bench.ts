@@ -3,6 +3,7 @@ import { aclScenario } from './bench/acl';
 import { authScenario } from './bench/auth';
 import { blastRadiusScenario } from './bench/blast-radius';
 import { installCleanupHandlers } from './bench/cleanup';
+import { consoleScenario } from './bench/console';
 import { databaseScenario } from './bench/database';
 import { kvScenario } from './bench/kv';
 import { type BenchContext, type Scenario, settingsFromEnv } from './bench/scenario';
@@ -13,7 +14,7 @@ import { wrappingScenario } from './bench/wrapping';
 import { printTable, type ResultRow } from './bench/table';
 
 /** Every scenario, in the order a full run takes them. */
-const SCENARIOS: Scenario[] = [kvScenario, aclScenario, authScenario, databaseScenario, startupScenario, sweepScenario, wrappingScenario, blastRadiusScenario, snapshotScenario];
+const SCENARIOS: Scenario[] = [kvScenario, aclScenario, authScenario, databaseScenario, startupScenario, sweepScenario, wrappingScenario, blastRadiusScenario, snapshotScenario, consoleScenario];
 
 function usage(): string {
   return [
