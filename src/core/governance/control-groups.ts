@@ -11,7 +11,7 @@ import type { IdentityStore } from '../identity/identity-store';
 import type { ControlGroupFactor } from '../policy/release-rules';
 import type { StorageView } from '../storage-view';
 import { RESPONSE_WRAPPING_POLICY_NAME, type WrapInfo, type WrappingManager } from '../wrapping/manager';
-import type { Ledger } from './ledger';
+import type { Ledger, LedgerEventInput } from './ledger';
 
 /** Vault's text for an unwrap before approval. */
 export const NEEDS_APPROVAL_MESSAGE = 'request needs further approval';
@@ -118,18 +118,7 @@ export class ControlGroups {
   private noticeExpiry(record: ControlGroupRequest): ControlGroupRequest {
     if (record.state !== 'pending' || this.now() < record.expireAtMs) return record;
     const expired: ControlGroupRequest = { ...record, state: 'expired' };
-    this.deps.storage.transaction(() => {
-      this.deps.storage.putJSON(record.accessor, expired);
-      this.deps.ledger.record({
-        event: 'approval.expired',
-        entityId: record.requesterEntityId ?? null,
-        actor: 'scheduler',
-        accessor: record.requesterAccessor,
-        path: record.path,
-        reason: 'expired',
-        detail: `request=${record.accessor} approvals=${this.countedApprovers(record).length}`,
-      });
-    });
+    this.transition(expired, { event: 'approval.expired', actor: 'scheduler', reason: 'expired', detail: `request=${record.accessor} approvals=${this.countedApprovers(record).length}` });
     return expired;
   }
 
@@ -193,17 +182,7 @@ export class ControlGroups {
     const entityName = this.deps.identity.entityById(caller.entityId)?.name ?? '';
     const next: ControlGroupRequest = { ...record, authorizations: [...record.authorizations, { entityId: caller.entityId, entityName, atMs: this.now(), factors }] };
     const approved = this.isApproved(next);
-    this.deps.storage.transaction(() => {
-      this.deps.storage.putJSON(accessor, next);
-      this.deps.ledger.record({
-        event: 'approval.granted',
-        entityId: record.requesterEntityId ?? null,
-        actor: caller.entityId,
-        accessor: record.requesterAccessor,
-        path: record.path,
-        detail: `request=${accessor} approver=${caller.entityId} factors=${factors.join(',')} approved=${approved}`,
-      });
-    });
+    this.transition(next, { event: 'approval.granted', actor: caller.entityId, detail: `request=${accessor} approver=${caller.entityId} factors=${factors.join(',')} approved=${approved}` });
     return { approved };
   }
 
@@ -215,17 +194,14 @@ export class ControlGroups {
       throw new PermissionDeniedError('the caller is not a member of a group that may deny this request');
     }
     const next: ControlGroupRequest = { ...record, state: 'denied', denial: { entityId: caller.entityId, reason, atMs: this.now() } };
+    this.transition(next, { event: 'approval.denied', actor: caller.entityId, reason, detail: `request=${accessor}` });
+  }
+
+  /** Stores a request's next state and its ledger event in one transaction; the event names the requester as holder. */
+  private transition(next: ControlGroupRequest, event: Pick<LedgerEventInput, 'event' | 'actor' | 'reason' | 'detail'>): void {
     this.deps.storage.transaction(() => {
-      this.deps.storage.putJSON(accessor, next);
-      this.deps.ledger.record({
-        event: 'approval.denied',
-        entityId: record.requesterEntityId ?? null,
-        actor: caller.entityId,
-        accessor: record.requesterAccessor,
-        path: record.path,
-        reason,
-        detail: `request=${accessor}`,
-      });
+      this.deps.storage.putJSON(next.accessor, next);
+      this.deps.ledger.record({ ...event, entityId: next.requesterEntityId ?? null, accessor: next.requesterAccessor, path: next.path });
     });
   }
 
