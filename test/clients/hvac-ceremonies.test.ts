@@ -55,7 +55,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-// No skip when hvac is missing: `npm test` installs it (scripts/ensure-hvac.sh), and a real-client
+// No skip when hvac is missing: `npm test` installs it (scripts/ensure-test-deps.sh), and a real-client
 // test that quietly skips proves nothing.
 it('hvac rekeys 3-of-5 to 2-of-3 and decodes a generated root token that works', async () => {
   const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {

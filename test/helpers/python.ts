@@ -1,5 +1,5 @@
 // Runs a Python script with Debian's python3 (where python3-hvac is installed; see
-// scripts/ensure-hvac.sh) and returns its exit code and output.
+// scripts/ensure-test-deps.sh) and returns its exit code and output.
 import { execFile } from 'node:child_process';
 
 /** The interpreter with hvac: the system one, not whatever `python3` is first on PATH. */

@@ -134,7 +134,7 @@ it('a required client certificate is enforced', async () => {
 
 const PYTHON = '/usr/bin/python3';
 
-// No skip when hvac is missing: `npm test` installs it (scripts/ensure-hvac.sh), and a real-client
+// No skip when hvac is missing: `npm test` installs it (scripts/ensure-test-deps.sh), and a real-client
 // test that quietly skips proves nothing.
 it('hvac works over TLS with verify= the CA file, LIST included', async () => {
   const server = await tlsServer({ certFile: f('server.crt'), keyFile: f('server.key') });
