@@ -1,40 +1,22 @@
 // The JWT auth method through HTTP: mounting (jwt and its oidc alias), config and roles as an operator writes them,
 // and the exact login request hashicorp/vault-action sends, down to the token's lookup-self metadata.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, type CryptoKey, type JWTPayload, SignJWT } from 'jose';
+import { type CryptoKey, type JWTPayload, SignJWT } from 'jose';
 import request from 'supertest';
 import { ManualClock } from '../../src/util/clock';
+import { type JwksServer, startJwksServer } from '../helpers/jwks';
 import { unsealedVault } from '../helpers/vault';
 import { GITHUB_CI_METADATA, GITHUB_ISSUER, githubClaims } from './github-token';
 
 let jwksUrl: string;
-let server: Server;
 let privateKey: CryptoKey;
+let jwksServer: JwksServer;
 
 beforeAll(async () => {
-  const pair = await generateKeyPair('RS256', { extractable: true });
-  privateKey = pair.privateKey;
-  const jwks = { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'gh-1', alg: 'RS256', use: 'sig' }] };
-  server = createServer((req, res) => {
-    if (req.url !== '/jwks') {
-      res.statusCode = 404;
-      res.end();
-      return;
-    }
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(jwks));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  jwksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
+  jwksServer = await startJwksServer('gh-1');
+  ({ url: jwksUrl, privateKey } = jwksServer);
 });
 
-afterAll(async () => {
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-});
+afterAll(() => jwksServer.close());
 
 /** A vault with the JWT method mounted at `auth/<path>/`, configured for GitHub Actions, and a `ci` role. */
 async function setup(type = 'jwt', path = 'jwt') {

@@ -2,12 +2,11 @@
 // entity created on first login), tokens carry entity_id, identity policies are enforced, and a
 // disabled entity's tokens and logins are refused.
 import fs from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { exportJWK, generateKeyPair, type CryptoKey, SignJWT } from 'jose';
+import { type CryptoKey, SignJWT } from 'jose';
 import request from 'supertest';
+import { type JwksServer, startJwksServer } from '../helpers/jwks';
 import { leaseEngine } from '../helpers/lease-engine';
 import { unsealedVault } from '../helpers/vault';
 import { GITHUB_ISSUER, githubClaims } from '../auth/github-token';
@@ -102,26 +101,14 @@ describe('AppRole logins and identities', () => {
 });
 
 describe('JWT logins and identities', () => {
-  let server: Server;
   let jwksUrl: string;
   let privateKey: CryptoKey;
+  let jwksServer: JwksServer;
   beforeAll(async () => {
-    const pair = await generateKeyPair('RS256', { extractable: true });
-    privateKey = pair.privateKey;
-    const jwks = { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }] };
-    server = createServer((_req, res) => {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(jwks));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    jwksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
+    jwksServer = await startJwksServer('k1');
+    ({ url: jwksUrl, privateKey } = jwksServer);
   });
-  afterAll(async () => {
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-  });
+  afterAll(() => jwksServer.close());
 
   it('links the user_claim value as alias and records the role owner and the mapped claims', async () => {
     const v = await unsealedVault({ registry: { leases: leaseEngine().factory } });
