@@ -1,12 +1,11 @@
 // The real hvac (Debian's python3-hvac) drives init, rekey and generate-root against a real server,
 // and decodes encoded_token the way Vault documents (unpadded base64 of token XOR otp).
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type RunningServer, startServer } from '../../src/server';
+import { runPythonCode } from '../helpers/python';
 
-const PYTHON = '/usr/bin/python3';
 
 const SCRIPT = `
 import base64, json, sys
@@ -58,15 +57,7 @@ afterAll(async () => {
 // No skip when hvac is missing: `npm test` installs it (scripts/ensure-test-deps.sh), and a real-client
 // test that quietly skips proves nothing.
 it('hvac rekeys 3-of-5 to 2-of-3 and decodes a generated root token that works', async () => {
-  const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(PYTHON, ['-c', SCRIPT, (server as RunningServer).url]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const result = await runPythonCode(SCRIPT, [(server as RunningServer).url]);
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   expect(JSON.parse(result.stdout)).toEqual({ old: 'refused', sealed: false, n: 3, policies: ['root'], pw: 'survives', token_prefix: 'hvs.' });

@@ -1,6 +1,6 @@
 // HTTPS on the listener: a throwaway CA made with Debian's openssl, clients that verify against it
 // (node https, node-vault, hvac), LIST over TLS, keep-alive, SIGHUP certificate swap, and client certificates.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import nodeVault from 'node-vault';
 import { type RunningServer, startServer } from '../../src/server';
+import { runPythonCode } from '../helpers/python';
 
 jest.setTimeout(60_000);
 
@@ -132,7 +133,6 @@ it('a required client certificate is enforced', async () => {
   expect(ok.status).toBe(200);
 });
 
-const PYTHON = '/usr/bin/python3';
 
 // No skip when hvac is missing: `npm test` installs it (scripts/ensure-test-deps.sh), and a real-client
 // test that quietly skips proves nothing.
@@ -150,15 +150,7 @@ except Exception as e:
     bad = type(e).__name__
 print(json.dumps({'keys': keys, 'bad': bad}))
 `;
-  const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(PYTHON, ['-c', script, server.url, f('ca.crt')]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const result = await runPythonCode(script, [server.url, f('ca.crt')]);
   expect(result.stderr).toBe('');
   expect(JSON.parse(result.stdout)).toEqual({ keys: ['py'], bad: 'SSLError' });
 });
