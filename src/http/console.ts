@@ -28,7 +28,9 @@ function withHeaders(res: Response): Response {
 export function consoleRouter(dir: string = CONSOLE_DIR): express.Router {
   const router = express.Router();
   const indexFile = join(dir, 'index.html');
-  const index = () => (existsSync(indexFile) ? readFileSync(indexFile) : undefined);
+  // Read once, when first asked for and built; until then each request looks again (a build may land).
+  let cached: Buffer | undefined;
+  const index = () => (cached ??= existsSync(indexFile) ? readFileSync(indexFile) : undefined);
   const sendIndex = (res: Response) => {
     const html = index();
     if (html === undefined) {
